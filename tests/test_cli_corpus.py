@@ -26,7 +26,13 @@ def test_docs_lists_the_five_documents() -> None:
     code, out, _ = run("docs", "--format", "json")
     assert code == 0
     rows = json.loads(out)
-    assert [r["id"] for r in rows] == ["nb-2025-35", "cx-2025-plan", "nb-kj-2025-51", "fh-2025-2", "nb-2020-mfg"]
+    assert [r["id"] for r in rows] == [
+        "nb-2025-35",
+        "cx-2025-plan",
+        "nb-kj-2025-51",
+        "fh-2025-2",
+        "nb-2020-mfg",
+    ]
     assert rows[0]["wenhao"] == "甬政办发〔2025〕35号" and rows[0]["window"]["end"] == "2027-12-31"
     code, out, _ = run("docs")
     assert code == 0 and "nb-2020-mfg" in out and "征求意见稿" in out
@@ -86,6 +92,6 @@ def test_tampered_corpus_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     target = copy / "documents" / "000_ef88f7c86d05775e.txt"
     target.write_bytes(target.read_bytes().replace("200 万元".encode(), "300 万元".encode(), 1))
     monkeypatch.setenv("HUIQI_CORPUS", str(copy))
-    code, out, err = run("docs")
+    code, _out, err = run("docs")
     assert code == 3
     assert "000_ef88f7c86d05775e.txt 已被改动" in err and "Traceback" not in err

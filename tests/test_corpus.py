@@ -54,7 +54,18 @@ def test_fenghua_has_its_closing_section(corpus: Corpus) -> None:
 
 def test_reply_letter_paragraphs_under_their_sections(corpus: Corpus) -> None:
     doc = corpus.document("nb-kj-2025-51")
-    assert [a.number for a in doc.articles] == ["1.1", "1.2", "1.3", "1.4", "2.1", "2.2", "2.3", "2.4", "2.5", "2.6"]
+    assert [a.number for a in doc.articles] == [
+        "1.1",
+        "1.2",
+        "1.3",
+        "1.4",
+        "2.1",
+        "2.2",
+        "2.3",
+        "2.4",
+        "2.5",
+        "2.6",
+    ]
     assert [a.label for a in doc.articles[:4]] == ["一是", "二是", "三是", "四是"]
     assert doc.sections[0].intro is not None and doc.sections[0].intro.text.startswith("近年来")
 
@@ -127,7 +138,10 @@ def test_metadata_quotes_are_in_the_text(corpus: Corpus) -> None:
     for doc in corpus:
         meta = doc.meta
         quotes = [meta.dates.issued_quote, meta.dates.published_quote]
-        quotes += [meta.validity.quote if meta.validity else None, meta.stacking.quote if meta.stacking else None]
+        quotes += [
+            meta.validity.quote if meta.validity else None,
+            meta.stacking.quote if meta.stacking else None,
+        ]
         for quote in filter(None, quotes):
             assert fold_for_quote(quote) in fold_for_quote(doc.original), (doc.id, quote)
 
@@ -144,7 +158,9 @@ def test_metadata_errors_name_file_line_and_field(tmp_path) -> None:  # type: ig
     src = (CORPUS_DIR / "documents" / "nb-2025-35.yaml").read_text(encoding="utf-8")
     bad = tmp_path / "nb-2025-35.yaml"
     bad.write_text(src.replace("status: official", "status: final"), encoding="utf-8")
-    (tmp_path / "000_ef88f7c86d05775e.txt").write_bytes((CORPUS_DIR / "documents" / "000_ef88f7c86d05775e.txt").read_bytes())
+    (tmp_path / "000_ef88f7c86d05775e.txt").write_bytes(
+        (CORPUS_DIR / "documents" / "000_ef88f7c86d05775e.txt").read_bytes()
+    )
     with pytest.raises(MetadataError) as info:
         load_document(bad)
     line = src.splitlines().index("status: official") + 1

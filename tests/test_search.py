@@ -15,8 +15,10 @@ def test_beidou_finds_article_9(corpus: Corpus) -> None:
     assert ids(corpus, "北斗")[0] == "nb-2025-35/9"
 
 
-@pytest.mark.parametrize(("query", "expected"), [("冠军", "nb-2025-35/11"), ("亩均", "nb-2025-35/37"),
-                                                 ("北斗", "nb-2025-35/9"), ("额", "nb-2025-35/16")])
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [("冠军", "nb-2025-35/11"), ("亩均", "nb-2025-35/37"), ("北斗", "nb-2025-35/9"), ("额", "nb-2025-35/16")],
+)
 def test_short_queries_work(corpus: Corpus, query: str, expected: str) -> None:
     assert expected in ids(corpus, query)
 
@@ -37,7 +39,7 @@ def test_hits_are_highlighted_exactly(corpus: Corpus) -> None:
 
 
 def test_filters(corpus: Corpus) -> None:
-    assert set(h.split("/")[0] for h in ids(corpus, "冠军", documents=["nb-2020-mfg"])) == {"nb-2020-mfg"}
+    assert {h.split("/")[0] for h in ids(corpus, "冠军", documents=["nb-2020-mfg"])} == {"nb-2020-mfg"}
     drafts = ids(corpus, "冠军", statuses=[Status.draft])
     assert drafts and all(h.split("/")[0] in {"nb-2020-mfg", "cx-2025-plan"} for h in drafts)
     assert ids(corpus, "标准", department="市场监管局")

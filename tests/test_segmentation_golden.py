@@ -25,7 +25,9 @@ def outline(doc: Document) -> dict[str, object]:
                 "heading": s.heading,
                 "numbered_in_text": s.numbered_in_text,
                 "articles": [
-                    f"{a.id} {a.label} " + a.text[:16].replace("\n", " / ") for a in doc.articles if a.id in s.article_ids
+                    f"{a.id} {a.label} " + a.text[:16].replace("\n", " / ")
+                    for a in doc.articles
+                    if a.id in s.article_ids
                 ],
             }
             for s in doc.sections

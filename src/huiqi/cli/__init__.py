@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from huiqi.cli import corpus_cmds
+from huiqi.cli import calc_cmds, corpus_cmds, rules_cmds
 
 app = typer.Typer(
     name="huiqi",
@@ -17,6 +17,8 @@ app = typer.Typer(
 )
 
 corpus_cmds.register(app)
+calc_cmds.register(app)
+rules_cmds.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,99 @@
+"""What the passes share: the request (``Context``), the fact environment, and a ``Candidate`` award."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from huiqi.corpus.load import Corpus
+from huiqi.corpus.models import Document
+from huiqi.engine.result import Modifier, Status
+from huiqi.expr import MISSING, Path
+from huiqi.rules.load import CompiledRule, DocumentRules, Rulebook
+from huiqi.vocab.catalogue import Vocabulary
+from huiqi.vocab.profile import Event, Profile
+
+
+@dataclass(frozen=True)
+class Context:
+    corpus: Corpus
+    vocab: Vocabulary
+    rulebook: Rulebook
+    profile: Profile
+    as_of: dt.date
+    include_drafts: bool = False
+    explain: bool = False
+    publication_dates: dict[str, dt.date] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A document as it stands for this firm on this date."""
+
+    document: Document
+    rules: DocumentRules | None
+    considered: bool
+    reason: str | None = None
+    events_from: dt.date | None = None
+    events_until: dt.date | None = None
+
+    def in_window(self, day: dt.date) -> bool:
+        """Whether an event on ``day`` counts under this document (its window, retroactive start included)."""
+        return (
+            self.events_from is not None
+            and self.events_until is not None
+            and self.events_from <= day <= self.events_until
+        )
+
+
+class FactEnv:
+    """Facts of one firm as seen from one event: ``firm.*``, ``year.*`` (the event's year, else the year
+    before; semantics.md), ``event.*``. A fact not given is ``MISSING`` unless the vocabulary gives a default."""
+
+    def __init__(self, ctx: Context, event: Event) -> None:
+        self.ctx, self.event = ctx, event
+
+    def lookup(self, path: Path, index: object, /) -> object:
+        head, name = path[0], path[-1]
+        if head == "firm":
+            firm = self.ctx.profile.firm
+            if name in firm:
+                return firm[name]
+            fact = self.ctx.vocab.firm_by_name.get(name)
+            return fact.default if fact is not None and fact.has_default else MISSING
+        if head == "year":
+            years = self.ctx.profile.years
+            for y in (self.event.date.year, self.event.date.year - 1):
+                if name in years.get(y, {}):
+                    return years[y][name]
+            return MISSING
+        e = self.event
+        base = {"date": e.date, "level": e.level, "subject": e.subject}
+        if name in base:
+            return base[name]
+        if name == "first_time":
+            return MISSING if e.first_time is None else e.first_time
+        return e.fields.get(name, MISSING)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One rule triggered by one event, as it moves through the passes."""
+
+    scope: Scope
+    rule: CompiledRule
+    event: Event
+    status: Status = Status.paid
+    amount: Decimal | None = None
+    modifiers: tuple[Modifier, ...] = ()
+    missing: frozenset[str] = frozenset()
+    read: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def doc_id(self) -> str:
+        return self.scope.document.id
+
+    @property
+    def subject_key(self) -> str:
+        return self.event.subject or ""

@@ -1,0 +1,234 @@
+"""The passes that change what candidates pay: general provisions, 从高不重复 (and one-time awards),
+cumulative caps. Each takes the candidates and returns new ones; none rounds (rounding is one later step)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+
+from huiqi.engine.context import Candidate, Context, FactEnv
+from huiqi.engine.result import Modifier, ModifierKind, Status
+from huiqi.expr import MISSING, evaluate_traced
+from huiqi.money import yuan
+from huiqi.vocab.profile import PriorAward
+
+
+def apply_provisions(ctx: Context, candidates: tuple[Candidate, ...]) -> tuple[Candidate, ...]:
+    """General provisions of each candidate's document: exclusions, then halving; exemptions noted."""
+    return tuple(assess_provisions(ctx, c) for c in candidates)
+
+
+def assess_provisions(ctx: Context, c: Candidate) -> Candidate:
+    if c.scope.rules is None:
+        return c
+    env = FactEnv(ctx, c.event)
+    status, amount, missing = c.status, c.amount, set(c.missing)
+    modifiers, read = list(c.modifiers), dict(c.read)
+    excluded = False
+    for p in c.scope.rules.provisions:
+        prov = p.provision
+        article_id = f"{c.doc_id}/{prov.article}"
+        if p.unless is not None:
+            exempt = evaluate_traced(p.unless, env)
+            read.update(exempt.read)
+            if exempt.value is True:
+                modifiers.append(
+                    Modifier(
+                        kind=ModifierKind.exempt,
+                        reason=f"{prov.title}：属例外情形，不适用",
+                        article_id=article_id,
+                        source_id=prov.id,
+                        quote=prov.quote[0],
+                    )
+                )
+                continue
+        bites = evaluate_traced(p.when, env)
+        read.update(bites.read)
+        if bites.value is MISSING:
+            missing |= bites.missing_facts
+        elif bites.value is True and prov.effect == "exclude":
+            excluded = True
+            modifiers.append(
+                Modifier(
+                    kind=ModifierKind.exclude,
+                    reason=f"{prov.title}，不予享受",
+                    article_id=article_id,
+                    source_id=prov.id,
+                    quote=prov.quote[0],
+                )
+            )
+        elif bites.value is True:
+            amount = amount / 2 if amount is not None else None
+            modifiers.append(
+                Modifier(
+                    kind=ModifierKind.halve,
+                    reason=f"{prov.title}，减半享受",
+                    article_id=article_id,
+                    source_id=prov.id,
+                    quote=prov.quote[0],
+                )
+            )
+            if status is Status.paid:
+                status = Status.halved
+    if excluded:
+        status = Status.excluded
+    elif missing:
+        status = Status.needs_info
+    return replace(
+        c, status=status, amount=amount, modifiers=tuple(modifiers), missing=frozenset(missing), read=read
+    )
+
+
+def _rank(c: Candidate) -> tuple[Decimal, int, int, int]:
+    """Higher is kept: the amount (unquantified counts as 0), then the earlier rule, the earlier event."""
+    return (c.amount or Decimal(0), -(c.rule.line or 0), -c.event.date.toordinal(), -c.event.index)
+
+
+def _keep_highest(
+    candidates: tuple[Candidate, ...],
+    key: Callable[[Candidate], object | None],
+    reason: Callable[[Candidate], Modifier],
+) -> tuple[Candidate, ...]:
+    best: dict[object, Candidate] = {}
+    for c in candidates:
+        k = key(c)
+        if k is None or not c.status.counts:
+            continue
+        if k not in best or _rank(c) > _rank(best[k]):
+            best[k] = c
+    out = []
+    for c in candidates:
+        k = key(c)
+        if k is None or not c.status.counts or best[k] is c:
+            out.append(c)
+        else:
+            out.append(replace(c, status=Status.set_aside, modifiers=(*c.modifiers, reason(best[k]))))
+    return tuple(out)
+
+
+def stack_groups(ctx: Context, candidates: tuple[Candidate, ...]) -> tuple[Candidate, ...]:
+    """从高、不重复 within a document: in each group, per firm or per subject, only the highest is paid."""
+
+    def key(c: Candidate) -> object | None:
+        group = c.scope.rules.groups.get(c.rule.rule.group or "") if c.scope.rules else None
+        if group is None:
+            return None
+        return (c.doc_id, group.id, c.subject_key if group.per == "subject" else "")
+
+    def reason(kept: Candidate) -> Modifier:
+        assert kept.scope.rules is not None
+        group = kept.scope.rules.groups[kept.rule.rule.group or ""]
+        return Modifier(
+            kind=ModifierKind.set_aside,
+            source_id=group.id,
+            reason=f"{group.label}：按“从高、不重复”只计“{kept.rule.rule.title}”",
+            quote=group.quote[0],
+            article_id=f"{kept.doc_id}/{kept.rule.rule.article}",
+        )
+
+    return _keep_highest(candidates, key, reason)
+
+
+def _prior_matches(c: Candidate, p: PriorAward, per_subject: bool) -> bool:
+    return (
+        p.document == c.doc_id
+        and p.article == c.rule.rule.article
+        and (p.event is None or p.event == c.event.type)
+        and (not per_subject or (p.subject or "") == c.subject_key)
+    )
+
+
+def one_time_awards(ctx: Context, candidates: tuple[Candidate, ...]) -> tuple[Candidate, ...]:
+    """A one-time award is paid once per firm and subject: not again for a later event, nor when the
+    profile (or the ledger) records it as already received."""
+    out = []
+    for c in candidates:
+        if c.rule.rule.once and c.status.counts:
+            earlier = [p for p in ctx.profile.prior_awards if _prior_matches(c, p, per_subject=True)]
+            if earlier:
+                c = replace(
+                    c,
+                    status=Status.set_aside,
+                    modifiers=(
+                        *c.modifiers,
+                        Modifier(
+                            kind=ModifierKind.once,
+                            reason=f"一次性奖励，已于 {earlier[0].date} 享受过",
+                            source_id=c.rule.id,
+                        ),
+                    ),
+                )
+        out.append(c)
+
+    def key(c: Candidate) -> object | None:
+        return (c.rule.id, c.subject_key) if c.rule.rule.once else None
+
+    def reason(kept: Candidate) -> Modifier:
+        return Modifier(
+            kind=ModifierKind.once,
+            source_id=kept.rule.id,
+            reason=f"一次性奖励，只计 {kept.event.date} 的一次",
+        )
+
+    return _keep_highest(tuple(out), key, reason)
+
+
+def cumulative_caps(ctx: Context, candidates: tuple[Candidate, ...]) -> tuple[Candidate, ...]:
+    """Caps that hold across years (三年内最高30万元 …): earlier awards in the profile and earlier
+    candidates of this calculation use up the cap, in date order."""
+    used: list[tuple[Candidate, date, Decimal]] = []
+    result: dict[int, Candidate] = {}
+    for i, c in sorted(enumerate(candidates), key=lambda ic: ic[1].event.date):
+        cap_rule = c.rule.rule.cumulative_cap
+        if cap_rule is None or c.rule.cap is None or c.amount is None or not c.status.counts:
+            result[i] = c
+            continue
+        cap = evaluate_traced(c.rule.cap, FactEnv(ctx, c.event)).value
+        assert isinstance(cap, Decimal)
+        since = (
+            date(c.event.date.year - cap_rule.years, c.event.date.month, min(c.event.date.day, 28))
+            if cap_rule.years
+            else date.min
+        )
+        per_subject = cap_rule.per == "subject"
+        prior = sum(
+            (
+                p.amount
+                for p in ctx.profile.prior_awards
+                if _prior_matches(c, p, per_subject) and since <= p.date <= c.event.date
+            ),
+            Decimal(0),
+        )
+        prior += sum(
+            (
+                amt
+                for other, d, amt in used
+                if other.rule.id == c.rule.id
+                and since <= d
+                and (not per_subject or other.subject_key == c.subject_key)
+            ),
+            Decimal(0),
+        )
+        remaining = max(cap - prior, Decimal(0))
+        if c.amount > remaining:
+            text = f"累计上限 {yuan(cap)} 元，此前已享受 {yuan(prior)} 元"
+            status = c.status if remaining > 0 else Status.set_aside
+            c = replace(
+                c,
+                amount=remaining,
+                status=status,
+                modifiers=(
+                    *c.modifiers,
+                    Modifier(
+                        kind=ModifierKind.cap,
+                        reason=text,
+                        source_id=c.rule.id,
+                        article_id=f"{c.doc_id}/{c.rule.rule.article}",
+                    ),
+                ),
+            )
+        used.append((c, c.event.date, c.amount or Decimal(0)))
+        result[i] = c
+    return tuple(result[i] for i in range(len(candidates)))

@@ -1,0 +1,130 @@
+"""The first passes: which documents apply, which events trigger which rules, what each would pay."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+
+from huiqi.corpus.models import Status as DocStatus
+from huiqi.engine.context import Candidate, Context, FactEnv, Scope
+from huiqi.engine.result import Status
+from huiqi.errors import EvaluationError, Source
+from huiqi.expr import MISSING, Evaluation, Node, evaluate_traced
+from huiqi.rules.load import CompiledRule
+from huiqi.vocab.profile import Event
+
+
+def select_documents(ctx: Context) -> tuple[Scope, ...]:
+    """Every document, with whether it applies to this firm on this date and why not."""
+    scopes = []
+    region = ctx.profile.region
+    for doc in ctx.corpus:
+        meta, rules = doc.meta, ctx.rulebook.for_document(doc.id)
+        reason = None
+        if meta.validity is None or not meta.is_legal_basis:
+            reason = "答复函，介绍政策情况，不作为兑现依据"
+        elif meta.status is DocStatus.draft and not ctx.include_drafts:
+            reason = "征求意见稿，未计入（需要时可选择计入征求意见稿）"
+        elif not ctx.corpus.covers(meta.jurisdiction, region):
+            reason = f"适用于{meta.jurisdiction}，企业注册地为{region}"
+        elif rules is None:
+            reason = "该文件的规则尚未编码"
+        if reason is not None or meta.validity is None:
+            scopes.append(Scope(doc, rules, False, reason))
+            continue
+        start, end = meta.validity.events_window(ctx.publication_dates.get(doc.id))
+        in_force_from = meta.validity.window(ctx.publication_dates.get(doc.id))[0]
+        if ctx.as_of < in_force_from:
+            scopes.append(
+                Scope(doc, rules, False, f"计算日 {ctx.as_of} 时尚未施行（{in_force_from} 起施行）")
+            )
+            continue
+        scopes.append(Scope(doc, rules, True, None, start, end))
+    return tuple(scopes)
+
+
+def _eval(node: Node | None, env: FactEnv) -> Evaluation | None:
+    return None if node is None else evaluate_traced(node, env)
+
+
+def match_events(
+    ctx: Context, scopes: tuple[Scope, ...]
+) -> tuple[tuple[Candidate, ...], tuple[tuple[Scope, Event, str], ...]]:
+    """Candidates (rule × event) whose trigger and conditions hold or cannot yet be decided, and the
+    events that were not counted under a document, with the reason."""
+    candidates: list[Candidate] = []
+    ignored: list[tuple[Scope, Event, str]] = []
+    for scope in scopes:
+        if not scope.considered or scope.rules is None:
+            continue
+        assert scope.events_from is not None and scope.events_until is not None
+        for event in ctx.profile.events:
+            rules = scope.rules.by_event.get(event.type, ())
+            if not rules:
+                continue
+            if event.date > ctx.as_of:
+                ignored.append((scope, event, f"事项日期 {event.date} 晚于计算日 {ctx.as_of}"))
+                continue
+            if not scope.in_window(event.date):
+                ignored.append(
+                    (
+                        scope,
+                        event,
+                        f"事项日期 {event.date} 不在 {scope.events_from} 至 {scope.events_until} 的适用期内",
+                    )
+                )
+                continue
+            env = FactEnv(ctx, event)
+            for rule in rules:
+                candidate = _match(rule, scope, event, env)
+                if candidate is not None:
+                    candidates.append(candidate)
+    return tuple(candidates), tuple(ignored)
+
+
+def _match(rule: CompiledRule, scope: Scope, event: Event, env: FactEnv) -> Candidate | None:
+    where = _eval(rule.where, env)
+    if where is not None and where.value is False:
+        return None  # another rule's event (another level, another kind)
+    read: dict[str, object] = dict(where.read) if where else {}
+    missing: set[str] = set(where.missing_facts) if where and where.value is MISSING else set()
+    if rule.rule.trigger.first_time:
+        read["event.first_time"] = env.lookup(("event", "first_time"), None)
+        if event.first_time is False:
+            return None
+        if event.first_time is None:
+            missing.add("event.first_time")
+    when = _eval(rule.when, env)
+    if when is not None:
+        read.update(when.read)
+        if when.value is False:
+            return None
+        if when.value is MISSING:
+            missing |= when.missing_facts
+    status = Status.needs_info if missing else Status.paid
+    return Candidate(
+        scope=scope, rule=rule, event=event, status=status, missing=frozenset(missing), read=read
+    )
+
+
+def compute_amounts(ctx: Context, candidates: tuple[Candidate, ...]) -> tuple[Candidate, ...]:
+    """Each candidate's exact amount (or ceiling, or floor), unrounded."""
+    out = []
+    for c in candidates:
+        if c.rule.formula is None:
+            out.append(c)
+            continue
+        result = evaluate_traced(c.rule.formula, FactEnv(ctx, c.event))
+        read = {**c.read, **result.read}
+        if result.value is MISSING:
+            out.append(
+                replace(c, status=Status.needs_info, missing=c.missing | result.missing_facts, read=read)
+            )
+        else:
+            if not isinstance(result.value, Decimal):
+                raise EvaluationError(
+                    f"金额公式的结果不是数值：{result.value!r}",
+                    Source(rule=c.rule.id, field="amount.formula"),
+                )
+            out.append(replace(c, amount=max(result.value, Decimal(0)), read=read))
+    return tuple(out)

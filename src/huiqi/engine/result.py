@@ -1,0 +1,156 @@
+"""What a calculation returns: the stable JSON of ``huiqi calc --format json`` and ``POST /api/calc``.
+
+Documented in docs/reference/calc-json.md. Amounts are whole 元 (``amount_yuan``); a basis says what the
+number means (exact / up_to ceiling / at_least floor); unquantified and non-monetary lines carry no number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from huiqi.rules.models import Basis
+
+
+class Status(StrEnum):
+    paid = "paid"
+    halved = "halved"
+    set_aside = "set_aside"
+    excluded = "excluded"
+    needs_info = "needs_info"
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self]
+
+    @property
+    def counts(self) -> bool:
+        """Whether the line is in the totals."""
+        return self in (Status.paid, Status.halved)
+
+
+STATUS_LABELS = {
+    Status.paid: "可享受",
+    Status.halved: "减半享受",
+    Status.set_aside: "从高不重复，不另计",
+    Status.excluded: "不予享受",
+    Status.needs_info: "需补充信息",
+}
+
+
+class ModifierKind(StrEnum):
+    exclude = "exclude"
+    halve = "halve"
+    exempt = "exempt"
+    set_aside = "set_aside"
+    cap = "cap"
+    once = "once"
+
+
+class Modifier(BaseModel):
+    kind: ModifierKind
+    reason: str = Field(description="in Chinese, for the user")
+    article_id: str | None = Field(None, description="the article that causes it, e.g. nb-2025-35/38")
+    source_id: str | None = Field(None, description="the provision, group or rule id behind it")
+    quote: str | None = None
+
+
+class EventRef(BaseModel):
+    index: int = Field(description="position of the event in the profile's events list")
+    type: str
+    label: str
+    date: dt.date
+    level: str | None = None
+    subject: str | None = None
+
+
+class Tranche(BaseModel):
+    share: str
+    milestone: str
+    amount_yuan: int | None
+
+
+class AwardLine(BaseModel):
+    rule_id: str
+    document_id: str
+    document_title: str
+    article: str
+    article_id: str
+    title: str
+    event: EventRef
+    basis: Basis
+    basis_label: str
+    amount_yuan: int | None = Field(
+        description="after every modifier; the ceiling for up_to, floor for at_least"
+    )
+    status: Status
+    status_label: str
+    draft: bool
+    department: str | None = None
+    group: str | None = None
+    support: str | None = None
+    modifiers: list[Modifier] = []
+    missing: list[str] = Field([], description="facts to supply (需补充信息)")
+    schedule: list[Tranche] = []
+    quote: list[str]
+    formula: str | None = None
+    formula_filled: str | None = Field(
+        None, description="the formula with the firm's numbers (with --explain)"
+    )
+    facts: dict[str, str] = Field({}, description="facts read and their values (with --explain)")
+
+
+class NearMiss(BaseModel):
+    rule_id: str
+    document_id: str
+    article_id: str
+    title: str
+    basis: Basis
+    basis_label: str
+    amount_yuan: int | None = Field(description="what it would pay, where that is a fixed figure")
+    kind: str = Field(description="event (an event the firm lacks) or gap (a threshold not yet reached)")
+    message: str
+
+
+class DocumentScope(BaseModel):
+    id: str
+    title: str
+    status: str
+    considered: bool
+    reason: str | None = None
+    events_from: dt.date | None = None
+    events_until: dt.date | None = None
+
+
+class IgnoredEvent(BaseModel):
+    event: EventRef
+    document_id: str
+    reason: str
+
+
+class Totals(BaseModel):
+    exact_yuan: int = 0
+    up_to_yuan: int = 0
+    at_least_yuan: int = 0
+    unquantified: int = 0
+    non_monetary: int = 0
+
+
+class FirmRef(BaseModel):
+    name: str
+    credit_code: str | None
+    region: str
+
+
+class CalcResult(BaseModel):
+    firm: FirmRef
+    as_of: dt.date
+    include_drafts: bool
+    documents: list[DocumentScope]
+    awards: list[AwardLine]
+    totals: Totals
+    near_misses: list[NearMiss] = []
+    ignored_events: list[IgnoredEvent] = []
+    notes: list[str] = []

@@ -1,0 +1,135 @@
+"""``render_filled``: the formula with each fact replaced by its value, for explanations to users.
+
+``min(15% * event.amount, 200万元)`` with ``event.amount = 1500000`` (kind ``money``) becomes
+``min(15% × 1,500,000元, 200万元)``. Conventions (simple and deterministic):
+
+* literals stay as written (``15%``, ``200万元``); facts are filled in;
+* a numeric fact is formatted by its *kind*: ``money`` → ``1,500,000元``, ``percent`` → ``3.5%``,
+  ``number`` → ``12,000``, ``plain`` → ``2024``; without a kind, thousands separators from 10,000 up
+  (so years stay ``2024``); a negative fact is parenthesised: ``(-5)``;
+* text in Chinese quotes “国家级”, ``true``/``false`` as 是/否, ``null`` as 空, dates ``2025-10-08``;
+* ``*`` ``/`` ``==`` ``!=`` ``<=`` ``>=`` become × ÷ = ≠ ≤ ≥; ``and`` ``or`` ``not`` ``in`` ``not in`` become
+  且 或 非 属于 不属于;
+* a missing fact shows as ``〈event.amount：缺失〉``; a fact the evaluation did not read (an untaken
+  branch) keeps its name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date
+from decimal import Decimal
+from typing import ClassVar, Final, Literal, TypeAlias
+
+from huiqi.errors import ExpressionError
+from huiqi.expr.ast import Bool, Index, Name, Node, Null, Path, Str
+from huiqi.expr.evaluate import EnvLike, Evaluation, Lookup, as_lookup, evaluate_traced
+from huiqi.expr.formatting import format_decimal, format_money, format_percent
+from huiqi.expr.render import Renderer, render
+from huiqi.expr.values import MISSING, FactKey, Value
+from huiqi.expr.values import Index as IndexValue
+
+Kind: TypeAlias = Literal["money", "percent", "number", "plain"]
+Kinds: TypeAlias = Mapping[str, str] | Callable[[Path], str | None]
+
+_GROUPING_FROM: Final = Decimal(10_000)
+
+
+def format_value(value: Value, kind: str | None = None) -> str:
+    """One value for a Chinese reader; ``kind`` (``money``/``percent``/``number``/``plain``) for numbers."""
+    if value is MISSING:
+        return "缺失"
+    if value is None:
+        return "空"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, Decimal):
+        if kind == "money":
+            return format_money(value)
+        if kind == "percent":
+            return format_percent(value)
+        if kind == "plain":
+            return format_decimal(value)
+        return format_decimal(value, thousands=kind == "number" or abs(value) >= _GROUPING_FROM)
+    if isinstance(value, str):
+        return f"“{value}”"
+    if isinstance(value, date):
+        return value.isoformat()
+    return "[" + ", ".join(format_value(item, kind) for item in value) + "]"
+
+
+class _NotRead(Exception):
+    """The evaluation being explained never read this fact."""
+
+
+class _ReadEnv:
+    def __init__(self, read: Mapping[str, Value]) -> None:
+        self.read = read
+
+    def lookup(self, path: Path, index: IndexValue | None, /) -> object:
+        key = str(FactKey(path, index))
+        if key not in self.read:
+            raise _NotRead(key)
+        return self.read[key]
+
+
+class _FilledRenderer(Renderer):
+    OPS: ClassVar[dict[str, str]] = {
+        "*": "×",
+        "/": "÷",
+        "==": "=",
+        "!=": "≠",
+        "<=": "≤",
+        ">=": "≥",
+        "and": "且",
+        "or": "或",
+        "not": "非",
+        "in": "属于",
+        "not in": "不属于",
+        "neg": "-",
+    }
+
+    def __init__(self, lookup: Lookup, kinds: Kinds | None) -> None:
+        self.lookup = lookup
+        self.kinds = kinds
+
+    def kind_of(self, path: Path) -> str | None:
+        if self.kinds is None:
+            return None
+        if isinstance(self.kinds, Mapping):
+            return self.kinds.get(".".join(path))
+        return self.kinds(path)
+
+    def leaf(self, node: Node) -> str:
+        if isinstance(node, Name | Index):
+            return self.fact(node)
+        if isinstance(node, Str):
+            return f"“{node.value}”"
+        if isinstance(node, Bool):
+            return "是" if node.value else "否"
+        if isinstance(node, Null):
+            return "空"
+        return super().leaf(node)
+
+    def fact(self, node: Name | Index) -> str:
+        try:
+            evaluation = evaluate_traced(node, self.lookup)
+        except (_NotRead, ExpressionError):
+            return render(node)
+        if evaluation.value is MISSING:
+            return f"〈{'、'.join(sorted(evaluation.missing_facts)) or render(node)}：缺失〉"
+        path = node.path if isinstance(node, Name) else node.target.path
+        text = format_value(evaluation.value, self.kind_of(path))
+        if isinstance(evaluation.value, Decimal) and evaluation.value < 0:
+            text = f"({text})"
+        return text
+
+
+def render_filled(node: Node, values: Evaluation | EnvLike, *, kinds: Kinds | None = None) -> str:
+    """The formula with the facts filled in, from an :class:`Evaluation` (its ``read``) or an environment.
+
+    ``kinds`` maps a dotted fact path (``"event.amount"``) to ``money``/``percent``/``number``/``plain``,
+    or is a function of the path tuple returning one of those (or ``None``).
+    """
+    lookup = _ReadEnv(values.read).lookup if isinstance(values, Evaluation) else as_lookup(values)
+    return _FilledRenderer(lookup, kinds).render(node)

@@ -1,0 +1,29 @@
+"""统一社会信用代码 (GB 32100-2015): 18 characters, the last a check character over the first 17."""
+
+from __future__ import annotations
+
+ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # 31 characters: no I, O, S, V, Z
+WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def check_character(first17: str) -> str:
+    total = sum(ALPHABET.index(ch) * w for ch, w in zip(first17, WEIGHTS, strict=True))
+    return ALPHABET[(31 - total % 31) % 31]
+
+
+def problem(code: str) -> str | None:
+    """None if ``code`` is a valid 统一社会信用代码, else what is wrong with it (Chinese)."""
+    if len(code) != 18:
+        return f"应为18位，实为{len(code)}位"
+    bad = sorted({ch for ch in code if ch not in ALPHABET})
+    if bad:
+        return f"含有不允许的字符：{'、'.join(bad)}（不使用 I、O、S、V、Z 和小写字母）"
+    expected = check_character(code[:17])
+    if code[17] != expected:
+        return f"校验位错误：第18位应为 {expected}"
+    return None
+
+
+def complete(first17: str) -> str:
+    """The full code for 17 given characters (for demos, tests and synthetic firms)."""
+    return first17 + check_character(first17)

@@ -1,0 +1,59 @@
+"""Hypothesis strategies for firm profiles, built from the vocabulary (so they follow it as it grows)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from hypothesis import strategies as st
+
+from huiqi.vocab import Vocabulary, get_vocabulary
+from huiqi.vocab.credit_code import ALPHABET, complete
+
+VOCAB: Vocabulary = get_vocabulary()
+WINDOW = (dt.date(2025, 10, 8), dt.date(2027, 12, 31))
+REGIONS = [r for r in VOCAB.regions if r != "宁波市"]
+
+money = st.integers(min_value=0, max_value=200_000_000)
+dates = st.dates(min_value=dt.date(2024, 6, 1), max_value=dt.date(2028, 6, 30))
+credit_codes = st.text(alphabet=ALPHABET, min_size=17, max_size=17).map(complete)
+
+
+@st.composite
+def events(draw: st.DrawFn, types: list[str] | None = None) -> dict[str, Any]:
+    etype = VOCAB.event_by_name[draw(st.sampled_from(types or sorted(VOCAB.event_by_name)))]
+    event: dict[str, Any] = {"type": etype.name, "date": draw(dates)}
+    if etype.levels:
+        event["level"] = draw(st.sampled_from(etype.levels))
+    if draw(st.booleans()):
+        event["subject"] = draw(st.sampled_from(["产品甲", "产品乙", "一号工厂"]))
+    event["first_time"] = draw(st.booleans())
+    for name in etype.fields:
+        kind = VOCAB.event_field_by_name[name].type
+        event[name] = draw(money if kind == "money" else st.integers(min_value=0, max_value=50_000))
+    return event
+
+
+@st.composite
+def profiles(draw: st.DrawFn, max_events: int = 6, **firm_overrides: Any) -> dict[str, Any]:
+    firm: dict[str, Any] = {
+        "name": "测试企业",
+        "credit_code": draw(credit_codes),
+        "region": draw(st.sampled_from(REGIONS)),
+        "manufacturing": draw(st.booleans()),
+        "sme": draw(st.booleans()),
+        "startup": draw(st.booleans()),
+        "digital_level": draw(st.integers(min_value=0, max_value=5)),
+        "green_transformation": draw(st.booleans()),
+        "in_mu_jun_evaluation": draw(st.booleans()),
+        "serious_dishonesty": draw(st.booleans()) and draw(st.booleans()),
+    }
+    firm.update(firm_overrides)
+    years = {
+        y: {
+            "rd_internal": draw(st.sampled_from([0, 1_000_000, 5_000_000])),
+            "mu_jun_grade": draw(st.sampled_from(["A", "B", "C", "D"])),
+        }
+        for y in (2024, 2025, 2026, 2027, 2028)
+    }
+    return {"firm": firm, "years": years, "events": draw(st.lists(events(), max_size=max_events))}
