@@ -19,7 +19,7 @@ R = TypeVar("R")
 
 # Piped output (CI logs, files) gets a wide page instead of rich's 80 columns.
 out = Console(soft_wrap=False, highlight=False, width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)  # messages are never cut or wrapped
 
 
 class Format(StrEnum):

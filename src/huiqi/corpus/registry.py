@@ -39,9 +39,18 @@ class CorpusSource:
         return self.root / "examples"
 
 
+_DISCOVERED: dict[str | None, tuple[CorpusSource, ...]] = {}
+
+
 def discover() -> tuple[CorpusSource, ...]:
-    """Every corpus in effect: ``HUIQI_CORPUS`` if set, else the registered packages."""
-    override = os.environ.get(ENV_VAR)
+    """Every corpus in effect: ``HUIQI_CORPUS`` if set, else the registered packages (looked up once)."""
+    override = os.environ.get(ENV_VAR) or None
+    if override not in _DISCOVERED:
+        _DISCOVERED[override] = _discover(override)
+    return _DISCOVERED[override]
+
+
+def _discover(override: str | None) -> tuple[CorpusSource, ...]:
     if override:
         root = Path(override)
         if not (root / "documents").is_dir():

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import cache
+from datetime import date
 from decimal import Decimal
 
 from huiqi.corpus.models import Status as DocStatus
@@ -21,7 +23,8 @@ from huiqi.engine.result import (
     Totals,
     Tranche,
 )
-from huiqi.expr import Compare, Name, Node, Num, Str, evaluate_traced, format_value, render_filled, walk
+from huiqi.engine.evaluation import evaluate_in
+from huiqi.expr import Compare, Name, Node, Num, Str, evaluate, format_value, names, render_filled, walk
 from huiqi.money import round_yuan, wan
 from huiqi.rules.load import CompiledRule
 from huiqi.rules.models import Basis
@@ -145,7 +148,7 @@ def _threshold_gap(ctx: Context, node: Node, env: FactEnv) -> str | None:
             and isinstance(n.right, Num)
         ):
             continue
-        have = evaluate_traced(n.left, env).value
+        have = evaluate_in(ctx, n.left, env).value
         if isinstance(have, Decimal) and not (
             have >= n.right.value if n.op == ">=" else have > n.right.value
         ):
@@ -158,6 +161,16 @@ def _threshold_gap(ctx: Context, node: Node, env: FactEnv) -> str | None:
     return None
 
 
+@cache
+def _static(rule: CompiledRule) -> tuple[str | None, Decimal | None]:
+    """What never changes for a rule: the level its trigger names, and its amount if the formula is a constant."""
+    constant = None
+    if rule.formula is not None and not names(rule.formula):
+        value = evaluate(rule.formula, {})
+        constant = value if isinstance(value, Decimal) else None
+    return _level_of(rule), constant
+
+
 def _near_misses(
     ctx: Context, scopes: tuple[Scope, ...], candidates: tuple[Candidate, ...]
 ) -> list[NearMiss]:
@@ -165,17 +178,19 @@ def _near_misses(
     firm has, another level of a recognition it holds — then everything else; each tier by value."""
     reached = {c.rule.id for c in candidates}
     held = {c.event.type for c in candidates}
-    out: list[tuple[int, Decimal, NearMiss]] = []
+    quiet = replace(ctx, explain=False)  # near misses need values, not traces
+    verdicts: dict[tuple[str, date], Candidate] = {}
+    found: list[tuple[int, Decimal, str, Scope, CompiledRule, Decimal | None, Status, str | None]] = []
     for scope in scopes:
         if not scope.considered or scope.rules is None:
             continue
         for rule in scope.rules.rules:
             if rule.id in reached:
                 continue
-            r, level = rule.rule, _level_of(rule)
+            r = rule.rule
+            level, amount = _static(rule)
             probe = Event(index=-1, type=r.trigger.event, date=ctx.as_of, level=level, first_time=True)
-            env = FactEnv(ctx, probe)
-            if rule.when is not None and evaluate_traced(rule.when, env).value is False:
+            if rule.when is not None and evaluate_in(quiet, rule.when, FactEnv(quiet, probe)).value is False:
                 continue  # the firm itself does not fit (e.g. not a manufacturer)
             gap = None
             for e in ctx.profile.events:
@@ -185,38 +200,43 @@ def _near_misses(
                     and rule.when is not None
                     and scope.in_window(e.date)
                 ):
-                    gap = _threshold_gap(ctx, rule.when, FactEnv(ctx, e))
-                    probe = e if gap else probe
-            assessed = assess_provisions(ctx, compute_amounts(ctx, (Candidate(scope, rule, probe),))[0])
-            if assessed.status is Status.excluded:
+                    gap = _threshold_gap(quiet, rule.when, FactEnv(quiet, e))
+                    if gap:
+                        probe = e
+                        amount = compute_amounts(quiet, (Candidate(scope, rule, e),))[0].amount
+            # The general provisions read the firm and the event's date only: assess them once per date.
+            key = (scope.document.id, probe.date)
+            if key not in verdicts:
+                verdicts[key] = assess_provisions(quiet, Candidate(scope, rule, probe, amount=Decimal(1)))
+            verdict = verdicts[key]
+            if verdict.status is Status.excluded:
                 continue
-            amount = round_yuan(assessed.amount) if assessed.amount is not None else None
-            halved = "（减半后）" if assessed.status is Status.halved else ""
-            message = (
-                f"{_describe(ctx, rule, level)}：{gap}，达到后可得{_gain(rule, amount)}{halved}"
-                if gap
-                else f"{_describe(ctx, rule, level)}可得{_gain(rule, amount)}{halved}"
-            )
+            if amount is not None:
+                amount = amount * (verdict.amount or 1)
             tier = 0 if gap or r.trigger.event in held else 1
-            out.append(
-                (
-                    tier,
-                    Decimal(amount or 0),
-                    NearMiss(
-                        rule_id=r.id,
-                        document_id=scope.document.id,
-                        article_id=f"{scope.document.id}/{r.article}",
-                        title=r.title,
-                        basis=r.amount.basis,
-                        basis_label=r.amount.basis.label,
-                        amount_yuan=amount,
-                        kind="gap" if gap else "event",
-                        message=f"{message}〔{scope.document.id}/{r.article}〕",
-                    ),
-                )
+            found.append((tier, -(amount or Decimal(0)), r.id, scope, rule, amount, verdict.status, gap))
+    found.sort(key=lambda t: t[:3])
+    out = []
+    for _, _, _, scope, rule, amount, status, gap in found[:NEAR_MISS_LIMIT]:
+        r = rule.rule
+        rounded = round_yuan(amount) if amount is not None else None
+        halved = "（减半后）" if status is Status.halved else ""
+        what = _describe(ctx, rule, _static(rule)[0])
+        message = f"{what}：{gap}，达到后可得" if gap else f"{what}可得"
+        out.append(
+            NearMiss(
+                rule_id=r.id,
+                document_id=scope.document.id,
+                article_id=f"{scope.document.id}/{r.article}",
+                title=r.title,
+                basis=r.amount.basis,
+                basis_label=r.amount.basis.label,
+                amount_yuan=rounded,
+                kind="gap" if gap else "event",
+                message=f"{message}{_gain(rule, rounded)}{halved}〔{scope.document.id}/{r.article}〕",
             )
-    out.sort(key=lambda t: (t[0], -t[1], t[2].rule_id))
-    return [nm for _, _, nm in out[:NEAR_MISS_LIMIT]]
+        )
+    return out
 
 
 def _notes(ctx: Context, scopes: tuple[Scope, ...]) -> list[str]:

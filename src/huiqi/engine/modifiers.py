@@ -10,7 +10,8 @@ from decimal import Decimal
 
 from huiqi.engine.context import Candidate, Context, FactEnv
 from huiqi.engine.result import Modifier, ModifierKind, Status
-from huiqi.expr import MISSING, evaluate_traced
+from huiqi.engine.evaluation import evaluate_in
+from huiqi.expr import MISSING
 from huiqi.money import yuan
 from huiqi.vocab.profile import PriorAward
 
@@ -31,7 +32,7 @@ def assess_provisions(ctx: Context, c: Candidate) -> Candidate:
         prov = p.provision
         article_id = f"{c.doc_id}/{prov.article}"
         if p.unless is not None:
-            exempt = evaluate_traced(p.unless, env)
+            exempt = evaluate_in(ctx, p.unless, env)
             read.update(exempt.read)
             if exempt.value is True:
                 modifiers.append(
@@ -44,7 +45,7 @@ def assess_provisions(ctx: Context, c: Candidate) -> Candidate:
                     )
                 )
                 continue
-        bites = evaluate_traced(p.when, env)
+        bites = evaluate_in(ctx, p.when, env)
         read.update(bites.read)
         if bites.value is MISSING:
             missing |= bites.missing_facts
@@ -185,7 +186,7 @@ def cumulative_caps(ctx: Context, candidates: tuple[Candidate, ...]) -> tuple[Ca
         if cap_rule is None or c.rule.cap is None or c.amount is None or not c.status.counts:
             result[i] = c
             continue
-        cap = evaluate_traced(c.rule.cap, FactEnv(ctx, c.event)).value
+        cap = evaluate_in(ctx, c.rule.cap, FactEnv(ctx, c.event)).value
         assert isinstance(cap, Decimal)
         since = (
             date(c.event.date.year - cap_rule.years, c.event.date.month, min(c.event.date.day, 28))

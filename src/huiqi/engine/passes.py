@@ -9,7 +9,8 @@ from huiqi.corpus.models import Status as DocStatus
 from huiqi.engine.context import Candidate, Context, FactEnv, Scope
 from huiqi.engine.result import Status
 from huiqi.errors import EvaluationError, Source
-from huiqi.expr import MISSING, Evaluation, Node, evaluate_traced
+from huiqi.engine.evaluation import evaluate_in
+from huiqi.expr import MISSING, Evaluation, Node
 from huiqi.rules.load import CompiledRule
 from huiqi.vocab.profile import Event
 
@@ -43,8 +44,8 @@ def select_documents(ctx: Context) -> tuple[Scope, ...]:
     return tuple(scopes)
 
 
-def _eval(node: Node | None, env: FactEnv) -> Evaluation | None:
-    return None if node is None else evaluate_traced(node, env)
+def _eval(ctx: Context, node: Node | None, env: FactEnv) -> Evaluation | None:
+    return None if node is None else evaluate_in(ctx, node, env)
 
 
 def match_events(
@@ -76,14 +77,14 @@ def match_events(
                 continue
             env = FactEnv(ctx, event)
             for rule in rules:
-                candidate = _match(rule, scope, event, env)
+                candidate = _match(ctx, rule, scope, event, env)
                 if candidate is not None:
                     candidates.append(candidate)
     return tuple(candidates), tuple(ignored)
 
 
-def _match(rule: CompiledRule, scope: Scope, event: Event, env: FactEnv) -> Candidate | None:
-    where = _eval(rule.where, env)
+def _match(ctx: Context, rule: CompiledRule, scope: Scope, event: Event, env: FactEnv) -> Candidate | None:
+    where = _eval(ctx, rule.where, env)
     if where is not None and where.value is False:
         return None  # another rule's event (another level, another kind)
     read: dict[str, object] = dict(where.read) if where else {}
@@ -94,7 +95,7 @@ def _match(rule: CompiledRule, scope: Scope, event: Event, env: FactEnv) -> Cand
             return None
         if event.first_time is None:
             missing.add("event.first_time")
-    when = _eval(rule.when, env)
+    when = _eval(ctx, rule.when, env)
     if when is not None:
         read.update(when.read)
         if when.value is False:
@@ -114,7 +115,7 @@ def compute_amounts(ctx: Context, candidates: tuple[Candidate, ...]) -> tuple[Ca
         if c.rule.formula is None:
             out.append(c)
             continue
-        result = evaluate_traced(c.rule.formula, FactEnv(ctx, c.event))
+        result = evaluate_in(ctx, c.rule.formula, FactEnv(ctx, c.event))
         read = {**c.read, **result.read}
         if result.value is MISSING:
             out.append(

@@ -3,6 +3,7 @@
 ``parse`` text once into an immutable AST, ``evaluate`` it against an environment of facts (exact
 ``Decimal`` arithmetic, three-valued logic for ``MISSING`` facts), ``render`` it back to canonical text
 or ``render_filled`` it with the facts filled in for explanations. Never uses Python ``eval``.
+``compile_expr`` turns an AST into closures that give the same values as ``evaluate``, several times faster.
 
     >>> from decimal import Decimal
     >>> node = parse("min(15% * event.amount, 200万元)")
@@ -33,6 +34,7 @@ from huiqi.expr.ast import (
     walk,
 )
 from huiqi.expr.check import Vocabulary, check_names
+from huiqi.expr.compile import Compiled, Lookup, compile_expr
 from huiqi.expr.evaluate import Env, EnvLike, Evaluation, MappingEnv, evaluate, evaluate_traced
 from huiqi.expr.filled import Kind, format_value, render_filled
 from huiqi.expr.formatting import format_decimal, format_money, format_percent
@@ -50,6 +52,7 @@ __all__ = [
     "BoolOp",
     "Call",
     "Compare",
+    "Compiled",
     "DateLit",
     "Env",
     "EnvLike",
@@ -60,6 +63,7 @@ __all__ = [
     "Kind",
     "Known",
     "ListLit",
+    "Lookup",
     "MappingEnv",
     "Missing",
     "Name",
@@ -74,6 +78,7 @@ __all__ = [
     "Vocabulary",
     "check_names",
     "children",
+    "compile_expr",
     "evaluate",
     "evaluate_traced",
     "format_decimal",

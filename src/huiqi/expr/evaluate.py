@@ -144,10 +144,11 @@ def evaluate_traced(
 
 def as_lookup(env: EnvLike) -> Lookup:
     """Any accepted environment as a plain ``lookup(path, index)`` function."""
+    lookup = getattr(env, "lookup", None)  # an Env: checked by attribute (a Protocol isinstance is slow)
+    if callable(lookup) and not isinstance(env, Mapping):
+        return lookup  # type: ignore[no-any-return]
     if isinstance(env, Mapping):
         return MappingEnv(env).lookup
-    if isinstance(env, Env):
-        return env.lookup
     if callable(env):
         return env
     raise TypeError(f"env must be an Env, a callable or a mapping, not {type(env).__name__}")

@@ -72,7 +72,11 @@ class CumulativeCap(_Model):
 
 
 class Amount(_Model):
-    basis: Basis
+    """What the award pays, and what the number means."""
+
+    basis: Basis = Field(
+        description="exact 定额 / up_to 最高 / at_least 不低于 / unquantified 支持 / non_monetary 非资金"
+    )
     formula: str | None = Field(
         None,
         description="the amount in yuan, rule language (`200万`, `min(15% * event.sales, 200万)`); "
@@ -117,10 +121,10 @@ class Effect(StrEnum):
 class Provision(_Model):
     """A general provision applied to every award of the document (nb-2025-35 arts 36–38)."""
 
-    id: str = Field(pattern=r"^[a-z0-9-]+/\d+/[a-z0-9_]+$")
-    article: str
-    title: str
-    effect: Effect
+    id: str = Field(pattern=r"^[a-z0-9-]+/\d+/[a-z0-9_]+$", description="<document>/<article>/<slug>")
+    article: str = Field(description="the article number")
+    title: str = Field(description="a short Chinese name, shown with every line it changes")
+    effect: Effect = Field(description="exclude 不予享受 / halve 减半享受")
     when: str = Field(description="when the provision bites; rule language over firm, year and event")
     unless: str | None = Field(None, description="exemption (初创型企业 …); rule language")
     quote: Quotes
@@ -129,8 +133,8 @@ class Provision(_Model):
 class Group(_Model):
     """Awards that are alternative titles or levels of one kind of recognition: only the highest is paid."""
 
-    id: str = Field(pattern=r"^[a-z0-9_]+$")
-    label: str
+    id: str = Field(pattern=r"^[a-z0-9_]+$", description="referred to by rules' `group`")
+    label: str = Field(description="a short Chinese name, shown with every award set aside")
     per: Literal["firm", "subject"] = Field(
         description="compete per firm, or only among awards for the same subject (product, project, site)"
     )
@@ -151,24 +155,28 @@ class AnnotationKind(StrEnum):
 class Annotation(_Model):
     """An amount or rate in the text that no rule pays, and why."""
 
-    article: str
+    article: str = Field(description="the article number")
     amount: str = Field(description="the amount as written, e.g. `80%`, `4 亿元` (whitespace may differ)")
-    kind: AnnotationKind
-    note: str
+    kind: AnnotationKind = Field(description="why it is not an award")
+    note: str = Field(description="a sentence for the reader (Chinese)")
     basis_of: str | None = Field(None, description="for a reply letter: the article that is the legal basis")
 
 
 class ArticleNote(_Model):
     """Why an article grants nothing a firm can claim (a mechanism, a duty of government …)."""
 
-    article: str
-    note: str
+    article: str = Field(description="the article number")
+    note: str = Field(description="why (Chinese)")
 
 
 class RuleFile(_Model):
-    document: str
-    rules: tuple[Rule, ...] = ()
-    provisions: tuple[Provision, ...] = ()
-    groups: tuple[Group, ...] = ()
-    annotations: tuple[Annotation, ...] = ()
-    article_notes: tuple[ArticleNote, ...] = ()
+    """One document's rules."""
+
+    document: str = Field(description="the document id (`nb-2025-35`)")
+    rules: tuple[Rule, ...] = Field((), description="award rules, one per award a sentence grants")
+    provisions: tuple[Provision, ...] = Field((), description="general provisions applied to every award")
+    groups: tuple[Group, ...] = Field((), description="从高不重复 groups")
+    annotations: tuple[Annotation, ...] = Field((), description="amounts and rates that are not awards")
+    article_notes: tuple[ArticleNote, ...] = Field(
+        (), description="articles that grant nothing a firm can claim"
+    )
