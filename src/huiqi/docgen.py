@@ -48,7 +48,7 @@ def cli_reference(app: typer.Typer) -> str:
 
 def _type_name(schema: dict[str, Any]) -> str:
     if "$ref" in schema:
-        return schema["$ref"].split("/")[-1]
+        return str(schema["$ref"]).split("/")[-1]
     if "anyOf" in schema:
         return " or ".join(_type_name(s) for s in schema["anyOf"])
     if "enum" in schema:

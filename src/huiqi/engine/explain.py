@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from functools import cache
 from datetime import date
 from decimal import Decimal
+from functools import cache
 
 from huiqi.corpus.models import Status as DocStatus
 from huiqi.engine.context import Candidate, Context, FactEnv, Scope
+from huiqi.engine.evaluation import evaluate_in
 from huiqi.engine.modifiers import assess_provisions
 from huiqi.engine.passes import compute_amounts
 from huiqi.engine.result import (
@@ -23,7 +24,6 @@ from huiqi.engine.result import (
     Totals,
     Tranche,
 )
-from huiqi.engine.evaluation import evaluate_in
 from huiqi.expr import Compare, Name, Node, Num, Str, evaluate, format_value, names, render_filled, walk
 from huiqi.money import round_yuan, wan
 from huiqi.rules.load import CompiledRule

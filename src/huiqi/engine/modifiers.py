@@ -9,8 +9,8 @@ from datetime import date
 from decimal import Decimal
 
 from huiqi.engine.context import Candidate, Context, FactEnv
-from huiqi.engine.result import Modifier, ModifierKind, Status
 from huiqi.engine.evaluation import evaluate_in
+from huiqi.engine.result import Modifier, ModifierKind, Status
 from huiqi.expr import MISSING
 from huiqi.money import yuan
 from huiqi.vocab.profile import PriorAward

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 from huiqi.corpus.models import Status as DocStatus
 from huiqi.engine.context import Candidate, Context, FactEnv, Scope
+from huiqi.engine.evaluation import evaluate_in
 from huiqi.engine.result import Status
 from huiqi.errors import EvaluationError, Source
-from huiqi.engine.evaluation import evaluate_in
 from huiqi.expr import MISSING, Evaluation, Node
 from huiqi.rules.load import CompiledRule
 from huiqi.vocab.profile import Event
