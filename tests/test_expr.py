@@ -159,7 +159,8 @@ def test_calls() -> None:
 
 def test_function_registry_is_a_table() -> None:
     assert set(FUNCTIONS) == {
-        "min", "max", "if", "abs", "floor", "year", "days_between", "years_before", "coalesce", "tier",
+        "min", "max", "if", "abs", "floor", "year", "days_between", "years_before", "years_after", "coalesce",
+        "tier",
     }  # fmt: skip
     assert FUNCTIONS["if"].lazy and FUNCTIONS["coalesce"].lazy and not FUNCTIONS["min"].lazy
 

@@ -44,7 +44,14 @@ def run_case(path: Path) -> tuple[dict[str, Any], CalcResult]:
     case = loads_profile(path.read_text(encoding="utf-8"))
     profile = parse_profile(case["profile"], get_vocabulary(), source=str(path))
     as_of = dt.date.fromisoformat(str(case["as_of"]))
-    return case, calculate(profile, as_of, include_drafts=bool(case.get("include_drafts")), explain=True)
+    publication = {k: dt.date.fromisoformat(str(v)) for k, v in (case.get("publication_dates") or {}).items()}
+    return case, calculate(
+        profile,
+        as_of,
+        include_drafts=bool(case.get("include_drafts")),
+        explain=True,
+        publication_dates=publication,
+    )
 
 
 @pytest.mark.parametrize("path", CASES, ids=[f"{p.parent.name}/{p.stem}" for p in CASES])
@@ -66,6 +73,14 @@ def test_golden_case(path: Path) -> None:
         } == {k: int(v) for k, v in totals.items()}
     for text in expect.get("notes_contain") or []:
         assert any(text in n for n in result.notes), (text, result.notes)
+    for tranche in expect.get("tranches") or []:  # {rule, milestone, amount, date, due}
+        line = next(a for a in result.awards if a.rule_id == tranche["rule"])
+        got = next(t for t in line.schedule if t.milestone == tranche["milestone"])
+        assert (got.amount_yuan, str(got.date) if got.date else None, got.due) == (
+            tranche["amount"],
+            str(tranche["date"]) if tranche.get("date") else None,
+            tranche.get("due"),
+        )
 
 
 def test_every_case_file_is_readable_yaml() -> None:

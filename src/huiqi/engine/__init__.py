@@ -3,7 +3,7 @@
 The calculation is this tuple of small pure passes, read top to bottom::
 
     select_documents → match_events → compute_amounts → apply_provisions → one_time_awards
-    → stack_groups (从高不重复) → cumulative_caps → round_amounts → explain
+    → stack_groups (从高不重复) → stack_across_documents → cumulative_caps → round_amounts → explain
 """
 
 from __future__ import annotations
@@ -13,7 +13,13 @@ import datetime as dt
 from huiqi.corpus import get_corpus
 from huiqi.engine.context import Context
 from huiqi.engine.explain import explain, round_amounts
-from huiqi.engine.modifiers import apply_provisions, cumulative_caps, one_time_awards, stack_groups
+from huiqi.engine.modifiers import (
+    apply_provisions,
+    cumulative_caps,
+    one_time_awards,
+    stack_across_documents,
+    stack_groups,
+)
 from huiqi.engine.passes import compute_amounts, match_events, select_documents
 from huiqi.engine.result import AwardLine, CalcResult, NearMiss, Status
 from huiqi.rules.load import get_rulebook
@@ -31,7 +37,15 @@ __all__ = [
 ]
 
 # The passes between matching and explaining: each maps candidates to candidates.
-PASSES = (compute_amounts, apply_provisions, one_time_awards, stack_groups, cumulative_caps, round_amounts)
+PASSES = (
+    compute_amounts,
+    apply_provisions,
+    one_time_awards,
+    stack_groups,
+    stack_across_documents,
+    cumulative_caps,
+    round_amounts,
+)
 
 
 def run(ctx: Context) -> CalcResult:

@@ -50,17 +50,30 @@ def _label(ctx: Context, dotted: str) -> str:
     return f"{fact.label}（{dotted}）" if fact else dotted
 
 
+def _schedule(ctx: Context, c: Candidate, amount: int | None) -> list[Tranche]:
+    """The award's tranches, each with its share of the rounded amount and, where known, its date."""
+    out = []
+    env = FactEnv(ctx, c.event)
+    for tranche, when in zip(c.rule.rule.schedule, c.rule.tranche_dates, strict=True):
+        day = evaluate_in(replace(ctx, explain=False), when, env).value if when is not None else None
+        day = day if isinstance(day, date) else None
+        share = f"{tranche.share * 100:f}".rstrip("0").rstrip(".") + "%"
+        out.append(
+            Tranche(
+                share=share,
+                milestone=tranche.milestone,
+                date=day,
+                due=(day <= ctx.as_of) if day else None,
+                amount_yuan=round_yuan(Decimal(amount) * tranche.share) if amount is not None else None,
+            )
+        )
+    return out
+
+
 def _line(ctx: Context, c: Candidate) -> AwardLine:
     rule = c.rule.rule
     amount = int(c.amount) if c.amount is not None and rule.amount.basis.has_amount else None
-    schedule = [
-        Tranche(
-            share=f"{t.share * 100:f}".rstrip("0").rstrip(".") + "%",
-            milestone=t.milestone,
-            amount_yuan=round_yuan(Decimal(amount) * t.share) if amount is not None else None,
-        )
-        for t in rule.schedule
-    ]
+    schedule = _schedule(ctx, c, amount)
     line = AwardLine(
         rule_id=rule.id,
         document_id=c.doc_id,

@@ -13,6 +13,7 @@ from huiqi.engine.evaluation import evaluate_in
 from huiqi.engine.result import Modifier, ModifierKind, Status
 from huiqi.expr import MISSING
 from huiqi.money import yuan
+from huiqi.rules.models import Group
 from huiqi.vocab.profile import PriorAward
 
 
@@ -120,16 +121,44 @@ def stack_groups(ctx: Context, candidates: tuple[Candidate, ...]) -> tuple[Candi
 
     def reason(kept: Candidate) -> Modifier:
         assert kept.scope.rules is not None
-        group = kept.scope.rules.groups[kept.rule.rule.group or ""]
-        return Modifier(
-            kind=ModifierKind.set_aside,
-            source_id=group.id,
-            reason=f"{group.label}：按“从高、不重复”只计“{kept.rule.rule.title}”",
-            quote=group.quote[0],
-            article_id=f"{kept.doc_id}/{kept.rule.rule.article}",
-        )
+        return _set_aside(kept, kept.scope.rules.groups[kept.rule.rule.group or ""])
 
     return _keep_highest(candidates, key, reason)
+
+
+def stack_across_documents(ctx: Context, candidates: tuple[Candidate, ...]) -> tuple[Candidate, ...]:
+    """从高、不重复 across documents: a group of one document (慈溪's plan) that names rules of another (a
+    city-level award for the same thing) as members: the award is paid once, at the higher amount."""
+    cross = ctx.rulebook.cross_groups
+
+    def group_of(c: Candidate) -> Group | None:
+        if c.rule.id in cross:
+            return cross[c.rule.id][1]
+        own = c.scope.rules.groups.get(c.rule.rule.group or "") if c.scope.rules else None
+        return own if own is not None and own.members else None
+
+    def key(c: Candidate) -> object | None:
+        group = group_of(c)
+        if group is None:
+            return None
+        return ("across", group.id, c.subject_key if group.per == "subject" else "")
+
+    def reason(kept: Candidate) -> Modifier:
+        group = group_of(kept)
+        assert group is not None
+        return _set_aside(kept, group)
+
+    return _keep_highest(candidates, key, reason)
+
+
+def _set_aside(kept: Candidate, group: Group) -> Modifier:
+    return Modifier(
+        kind=ModifierKind.set_aside,
+        source_id=group.id,
+        quote=group.quote[0],
+        reason=f"{group.label}：按“从高、不重复”只计“{kept.rule.rule.title}”（{kept.doc_id}）",
+        article_id=f"{kept.doc_id}/{kept.rule.rule.article}",
+    )
 
 
 def _prior_matches(c: Candidate, p: PriorAward, per_subject: bool) -> bool:
@@ -176,60 +205,86 @@ def one_time_awards(ctx: Context, candidates: tuple[Candidate, ...]) -> tuple[Ca
     return _keep_highest(tuple(out), key, reason)
 
 
+def _cap_rules(c: Candidate) -> tuple[str, set[tuple[str, str]]]:
+    """The cap's key and the (article, event type) of every rule that shares it."""
+    cap = c.rule.rule.cumulative_cap
+    assert cap is not None and c.scope.rules is not None
+    key = cap.key or c.rule.id
+    members = {
+        (r.rule.article, r.rule.trigger.event)
+        for r in c.scope.rules.rules
+        if r.rule.cumulative_cap and (r.rule.cumulative_cap.key or r.id) == key
+    }
+    return key, members
+
+
 def cumulative_caps(ctx: Context, candidates: tuple[Candidate, ...]) -> tuple[Candidate, ...]:
-    """Caps that hold across years (三年内最高30万元 …): earlier awards in the profile and earlier
-    candidates of this calculation use up the cap, in date order."""
-    used: list[tuple[Candidate, date, Decimal]] = []
+    """Caps that hold across events and years (三年内最高30万元; 累计不超过50万元; 不超过5个): earlier
+    awards in the profile (or the ledger) and earlier events of this calculation use them up, in date order."""
+    used: list[tuple[Candidate, str, Decimal]] = []
     result: dict[int, Candidate] = {}
-    for i, c in sorted(enumerate(candidates), key=lambda ic: ic[1].event.date):
+    for i, c in sorted(enumerate(candidates), key=lambda ic: (ic[1].event.date, ic[1].event.index)):
         cap_rule = c.rule.rule.cumulative_cap
-        if cap_rule is None or c.rule.cap is None or c.amount is None or not c.status.counts:
+        if cap_rule is None or not c.status.counts:
             result[i] = c
             continue
-        cap = evaluate_in(ctx, c.rule.cap, FactEnv(ctx, c.event)).value
-        assert isinstance(cap, Decimal)
-        since = (
-            date(c.event.date.year - cap_rule.years, c.event.date.month, min(c.event.date.day, 28))
-            if cap_rule.years
-            else date.min
-        )
+        key, members = _cap_rules(c)
+        day = c.event.date
+        since = date(day.year - cap_rule.years, day.month, min(day.day, 28)) if cap_rule.years else date.min
         per_subject = cap_rule.per == "subject"
-        prior = sum(
-            (
-                p.amount
-                for p in ctx.profile.prior_awards
-                if _prior_matches(c, p, per_subject) and since <= p.date <= c.event.date
-            ),
-            Decimal(0),
-        )
-        prior += sum(
-            (
-                amt
-                for other, d, amt in used
-                if other.rule.id == c.rule.id
-                and since <= d
-                and (not per_subject or other.subject_key == c.subject_key)
-            ),
-            Decimal(0),
-        )
-        remaining = max(cap - prior, Decimal(0))
-        if c.amount > remaining:
-            text = f"累计上限 {yuan(cap)} 元，此前已享受 {yuan(prior)} 元"
-            status = c.status if remaining > 0 else Status.set_aside
+        prior = [
+            p.amount
+            for p in ctx.profile.prior_awards
+            if p.document == c.doc_id
+            and any(p.article == a and p.event in (None, e) for a, e in members)
+            and since <= p.date <= day
+            and (not per_subject or (p.subject or "") == c.subject_key)
+        ]
+        earlier = [
+            amt
+            for other, k, amt in used
+            if other.doc_id == c.doc_id
+            and k == key
+            and since <= other.event.date
+            and (not per_subject or other.subject_key == c.subject_key)
+        ]
+        if cap_rule.max_items is not None and len(prior) + len(earlier) >= cap_rule.max_items:
             c = replace(
                 c,
-                amount=remaining,
-                status=status,
+                status=Status.set_aside,
                 modifiers=(
                     *c.modifiers,
                     Modifier(
                         kind=ModifierKind.cap,
-                        reason=text,
-                        source_id=c.rule.id,
+                        reason=f"已达上限：最多 {cap_rule.max_items} 项，此前已有 "
+                        f"{len(prior) + len(earlier)} 项",
+                        source_id=key,
                         article_id=f"{c.doc_id}/{c.rule.rule.article}",
                     ),
                 ),
             )
-        used.append((c, c.event.date, c.amount or Decimal(0)))
+        elif c.rule.cap is not None and c.amount is not None:
+            cap = evaluate_in(ctx, c.rule.cap, FactEnv(ctx, c.event)).value
+            assert isinstance(cap, Decimal)
+            spent = sum(prior, Decimal(0)) + sum(earlier, Decimal(0))
+            remaining = max(cap - spent, Decimal(0))
+            if c.amount > remaining:
+                status = c.status if remaining > 0 else Status.set_aside
+                c = replace(
+                    c,
+                    amount=remaining,
+                    status=status,
+                    modifiers=(
+                        *c.modifiers,
+                        Modifier(
+                            kind=ModifierKind.cap,
+                            reason=f"累计上限 {yuan(cap)} 元，此前已享受 {yuan(spent)} 元",
+                            source_id=key,
+                            article_id=f"{c.doc_id}/{c.rule.rule.article}",
+                        ),
+                    ),
+                )
+        if c.status.counts:
+            used.append((c, key, c.amount or Decimal(0)))
         result[i] = c
     return tuple(result[i] for i in range(len(candidates)))

@@ -70,6 +70,10 @@ class Tranche(BaseModel):
     share: str
     milestone: str
     amount_yuan: int | None
+    date: dt.date | None = Field(
+        None, description="when it falls due, where the profile gives the milestone date"
+    )
+    due: bool | None = Field(None, description="whether the milestone is reached by the as-of date")
 
 
 class AwardLine(BaseModel):

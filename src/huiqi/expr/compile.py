@@ -486,6 +486,8 @@ def _call(node: Call) -> _Fn:
         return _extreme2(node.func == "max", fns[0], fns[1], spec)
     if node.func == "abs":
         return _abs(fns[0])
+    if node.func == "years_before" and parts[1].is_constant:
+        return _years_before(fns[0], parts[1].constant, spec)
     return _strict(spec, fns)
 
 
@@ -564,6 +566,30 @@ def _abs(operand: _Fn) -> _Fn:
         if value is MISSING:
             return MISSING
         _fallback()
+
+    return fn
+
+
+def _years_before(day: _Fn, count: Known, spec: FunctionSpec) -> _Fn:
+    """``years_before(event.date, 3)``: a constant whole number of years, checked once."""
+    if not (
+        type(count) is Decimal and count == count.to_integral_value(context=_CTX) and abs(count) < 10_000
+    ):
+        return _strict(spec, [day, _constant(count).fn])
+    years = int(count)
+
+    def fn(lookup: Lookup) -> Value:
+        value = day(lookup)
+        if type(value) is date:
+            year = value.year - years
+            if 1 <= year <= 9999:
+                try:
+                    return value.replace(year=year)
+                except ValueError:  # 29 February in a common year, as in functions.years_before
+                    return date(year, 2, 28)
+        elif value is MISSING:
+            return MISSING
+        _fallback()  # not a date, or a year out of range
 
     return fn
 

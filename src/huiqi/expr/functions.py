@@ -90,14 +90,14 @@ def _days_between(args: tuple[Known, ...]) -> Known:
     return Decimal((end - start).days)
 
 
-def _years_before(args: tuple[Known, ...]) -> Known:
-    day = _date("years_before", 1, args[0])
-    count = _number("years_before", 2, args[1])
+def _shift_years(name: str, sign: int, args: tuple[Known, ...]) -> Known:
+    day = _date(name, 1, args[0])
+    count = _number(name, 2, args[1])
     if count != count.to_integral_value():
-        raise ValueProblem(f"years_before 的年数必须是整数，实际是 {count}")
-    year = day.year - int(count)
+        raise ValueProblem(f"{name} 的年数必须是整数，实际是 {count}")
+    year = day.year + sign * int(count)
     if not 1 <= year <= 9999:
-        raise ValueProblem(f"years_before 算出的年份 {year} 超出范围")
+        raise ValueProblem(f"{name} 算出的年份 {year} 超出范围")
     try:
         return day.replace(year=year)
     except ValueError:  # 29 February in a common year
@@ -168,7 +168,15 @@ _SPECS: Final = (
         "n 年前的同一天（2 月 29 日取 2 月 28 日）",
         2,
         2,
-        apply=_years_before,
+        apply=lambda a: _shift_years("years_before", -1, a),
+    ),
+    FunctionSpec(
+        "years_after",
+        "years_after(日期, n)",
+        "n 年后的同一天（2 月 29 日取 2 月 28 日）",
+        2,
+        2,
+        apply=lambda a: _shift_years("years_after", 1, a),
     ),
     FunctionSpec("coalesce", "coalesce(a, b, ...)", "第一个已知且非空的值", 1, None, apply_lazy=_coalesce),
     FunctionSpec(

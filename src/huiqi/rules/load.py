@@ -27,6 +27,7 @@ class CompiledRule:
     when: Node | None
     formula: Node | None
     cap: Node | None
+    tranche_dates: tuple[Node | None, ...]
     line: int | None
 
     @property
@@ -65,6 +66,13 @@ class Rulebook:
     def for_document(self, doc_id: str) -> DocumentRules | None:
         return self.documents.get(doc_id)
 
+    @cached_property
+    def cross_groups(self) -> dict[str, tuple[DocumentRules, Group]]:
+        """Rule id → the group of another document it also competes in (从高不重复 across documents)."""
+        return {
+            m: (doc, g) for doc in self.documents.values() for g in doc.groups.values() for m in g.members
+        }
+
     def rule(self, rule_id: str) -> CompiledRule | None:
         doc = self.documents.get(rule_id.split("/", 1)[0])
         return next((r for r in doc.rules if r.id == rule_id), None) if doc else None
@@ -91,13 +99,16 @@ class _Compiler:
         self.path, self.data, self.vocab = path, data, vocab
 
     def expr(
-        self, text: str | None, section: str, index: int, key: tuple[str, ...], rule_id: str
+        self, text: str | None, section: str, index: int, key: tuple[str | int, ...], rule_id: str
     ) -> Node | None:
         if text is None:
             return None
         loc: tuple[str | int, ...] = (section, index, *key)
         source = Source(
-            file=str(self.path), line=yamlio.line_of(self.data, loc), rule=rule_id, field=".".join(key)
+            file=str(self.path),
+            line=yamlio.line_of(self.data, loc),
+            rule=rule_id,
+            field=".".join(map(str, key)),
         )
         try:
             node = parse(text, source=source)
@@ -158,6 +169,9 @@ def load_rule_file(path: Path, vocab: Vocabulary, corpus: Corpus) -> DocumentRul
                     ("cumulative_cap", "amount"),
                     r.id,
                 ),
+                tranche_dates=tuple(
+                    c.expr(t.on, "rules", i, ("schedule", k, "on"), r.id) for k, t in enumerate(r.schedule)
+                ),
                 line=c.line("rules", i),
             )
         )
@@ -187,7 +201,16 @@ def load_rulebook(corpus: Corpus, vocab: Vocabulary, paths: list[Path] | None = 
         if loaded.document in docs:
             raise RuleError(f"文件 {loaded.document} 有两个规则文件", Source(file=str(path)))
         docs[loaded.document] = loaded
-    return Rulebook(docs)
+    book = Rulebook(docs)
+    for doc in docs.values():
+        for group in doc.groups.values():
+            for member in group.members:
+                if book.rule(member) is None or member.startswith(f"{doc.document}/"):
+                    raise RuleError(
+                        f"分组 {group.id} 的成员 {member} 不是其他文件中已编码的规则",
+                        Source(file=str(doc.path), rule=group.id, field="members"),
+                    )
+    return book
 
 
 _CACHE: dict[int, Rulebook] = {}

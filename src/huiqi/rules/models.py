@@ -12,7 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class Basis(StrEnum):
@@ -60,15 +60,36 @@ class Trigger(_Model):
 
 
 class Tranche(_Model):
+    """One payment of an award paid in parts (nb-2020-mfg art 3: 30% at 开工, 70% at 竣工投产)."""
+
     share: Decimal = Field(gt=0, le=1, description="share of the award, e.g. 0.3")
     milestone: str = Field(description="when it is paid, in the text's words: 开工, 竣工投产, 第一年 …")
+    on: str | None = Field(
+        None,
+        description="the date it falls due, rule language (`event.start_date`, `years_after(event.date, 1)`)",
+    )
 
 
 class CumulativeCap(_Model):
-    amount: str = Field(description="the cap, rule language (e.g. `30万`)")
+    """A cap that holds across events and years (三年内最高30万元; 单个企业累计奖励不超过50万元; 不超过5个)."""
+
+    amount: str | None = Field(None, description="the cap on the sum, rule language (e.g. `30万`)")
     years: int | None = Field(None, description="window in years counted back from the event; None = ever")
     per: Literal["firm", "subject"] = Field("firm", description="the cap holds per firm or per subject")
-    max_items: int | None = Field(None, description="at most this many awarded items (art 13: 5 products)")
+    max_items: int | None = Field(
+        None, gt=0, description="at most this many awarded items (art 13: 5 products)"
+    )
+    key: str | None = Field(
+        None,
+        pattern=r"^[a-z0-9_]+$",
+        description="rules of the document with the same key share one cap (art 22: 认证, 自我声明, 新增产品)",
+    )
+
+    @model_validator(mode="after")
+    def _something_to_cap(self) -> CumulativeCap:
+        if self.amount is None and self.max_items is None:
+            raise ValueError("累计上限须给出 amount 或 max_items")
+        return self
 
 
 class Amount(_Model):
@@ -140,6 +161,11 @@ class Group(_Model):
     )
     quote: Quotes = Field(description="the sentence of the document that makes it one group")
     reason: str = Field(description="why these awards are the same kind (Chinese)")
+    members: tuple[str, ...] = Field(
+        (),
+        description="rules of OTHER documents that compete in this group (a county document's 从高不重复 "
+        "with city-level awards for the same thing); their own document's groups apply first",
+    )
 
 
 class AnnotationKind(StrEnum):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -64,10 +65,10 @@ class EventType(BaseModel):
 
 class _File(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-    firm: tuple[Fact, ...]
-    years: tuple[Fact, ...]
-    event_fields: tuple[Fact, ...]
-    events: tuple[EventType, ...]
+    firm: tuple[Fact, ...] = ()
+    years: tuple[Fact, ...] = ()
+    event_fields: tuple[Fact, ...] = ()
+    events: tuple[EventType, ...] = ()
 
 
 # Fields every event has, whatever its type (not listed in the vocabulary file).
@@ -127,11 +128,10 @@ class Vocabulary:
         return fact.kind if fact else None
 
 
-def load_vocabulary(source: CorpusSource, regions: tuple[str, ...]) -> Vocabulary:
-    path = source.root / "vocabulary.yaml"
+def _load_file(path: Path) -> tuple[_File, Any]:
     data = yamlio.load(path)
     try:
-        parsed = _File.model_validate(data)
+        return _File.model_validate(data), data
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = first["loc"]
@@ -139,12 +139,38 @@ def load_vocabulary(source: CorpusSource, regions: tuple[str, ...]) -> Vocabular
             f"词汇表有误：{first['msg']}",
             Source(file=str(path), line=yamlio.line_of(data, loc), field=".".join(map(str, loc))),
         ) from None
-    known_fields = {f.name for f in parsed.event_fields}
-    for i, event in enumerate(parsed.events):
+
+
+def load_vocabulary(source: CorpusSource, regions: tuple[str, ...]) -> Vocabulary:
+    """``vocabulary.yaml`` plus every ``vocabulary.d/*.yaml`` (facts and event types a document adds)."""
+    paths = [source.root / "vocabulary.yaml", *sorted((source.root / "vocabulary.d").glob("*.yaml"))]
+    merged: dict[str, list[Any]] = {"firm": [], "years": [], "event_fields": [], "events": []}
+    seen: dict[tuple[str, str], Path] = {}
+    for path in paths:
+        parsed, data = _load_file(path)
+        for section, items in merged.items():
+            for i, item in enumerate(getattr(parsed, section)):
+                if (section, item.name) in seen:
+                    raise MetadataError(
+                        f"词汇表中 {section}.{item.name} 重复定义（另见 {seen[section, item.name].name}）",
+                        Source(
+                            file=str(path), line=yamlio.line_of(data, (section, i)), field=f"{section}[{i}]"
+                        ),
+                    )
+                seen[section, item.name] = path
+                items.append(item)
+    known_fields = {f.name for f in merged["event_fields"]}
+    for event in merged["events"]:
         unknown = [f for f in event.fields if f not in known_fields]
         if unknown:
             raise MetadataError(
                 f"事项类型 {event.name} 引用了未定义的字段：{'、'.join(unknown)}",
-                Source(file=str(path), line=yamlio.line_of(data, ("events", i)), field=f"events[{i}].fields"),
+                Source(file=str(seen["events", event.name]), field=f"events.{event.name}.fields"),
             )
-    return Vocabulary(parsed.firm, parsed.years, parsed.event_fields, parsed.events, regions)
+    return Vocabulary(
+        tuple(merged["firm"]),
+        tuple(merged["years"]),
+        tuple(merged["event_fields"]),
+        tuple(merged["events"]),
+        regions,
+    )

@@ -41,7 +41,7 @@ class Event:
     level: str | None = None
     subject: str | None = None
     first_time: bool | None = None
-    fields: Mapping[str, Decimal] = field(default_factory=dict)
+    fields: Mapping[str, Decimal | dt.date] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -221,7 +221,7 @@ def _event(i: int, raw: object, vocab: Vocabulary, out: _Collector) -> Event | N
         out.add(f"{where}.level", f"级别“{level}”不适用于“{etype.label}”（可选：{choices}）", level)
     if not isinstance(date, dt.date):
         return None
-    numbers = {k: v for k, v in facts.items() if isinstance(v, Decimal) and k in etype.fields}
+    numbers = {k: v for k, v in facts.items() if isinstance(v, Decimal | dt.date) and k in etype.fields}
     subject = facts.get("subject")
     first = facts.get("first_time")
     return Event(
