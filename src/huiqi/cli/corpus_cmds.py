@@ -11,6 +11,7 @@ from rich.text import Text
 from huiqi.cli.common import FORMAT_OPTION, Format, emit_json, guard, out
 from huiqi.corpus import Status, get_corpus
 from huiqi.corpus import views as v
+from huiqi.rules.load import article_links, get_rulebook
 
 
 def _window(w: v.Window | None) -> str:
@@ -53,6 +54,13 @@ def _print_passage(p: v.PassageView, raw: bool) -> None:
     out.print(p.raw if raw else p.text, markup=False)
     if p.departments and not raw:
         out.print(Text("责任部门：" + "、".join(p.departments), style="dim"))
+    for link in p.links:
+        arrow = (
+            f"该数字的兑现依据：{link.article_id}"
+            if link.relation == "依据"
+            else f"答复函中提及：{link.article_id}"
+        )
+        out.print(Text(f"{arrow}（{link.amount}）— {link.note}", style="cyan"))
 
 
 def show(
@@ -65,7 +73,7 @@ def show(
     """显示一个文件或一条条款的全文，带所在章节标题。"""
     corpus = get_corpus()
     if "/" in ident:
-        passage = v.show_passage(corpus, ident)
+        passage = v.show_passage(corpus, ident, article_links(get_rulebook()))
         if fmt is Format.json:
             return emit_json(passage)
         _print_passage(passage, raw)

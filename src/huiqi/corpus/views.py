@@ -4,6 +4,8 @@ and what the web API returns. Front doors call these functions and nothing else.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -35,6 +37,15 @@ class DocumentSummary(BaseModel):
     articles: int
 
 
+class LinkView(BaseModel):
+    """A reply letter's figure and the article that is its legal basis (both directions)."""
+
+    relation: str  # "依据" (this passage describes a policy whose basis is `article_id`) or "介绍"
+    article_id: str
+    amount: str
+    note: str
+
+
 class PassageView(BaseModel):
     id: str
     document_id: str
@@ -47,6 +58,7 @@ class PassageView(BaseModel):
     raw: str
     span: tuple[int, int]
     departments: list[str]
+    links: list[LinkView] = []
 
 
 class SectionView(BaseModel):
@@ -156,8 +168,21 @@ def document_view(corpus: Corpus, doc_id: str) -> DocumentView:
     )
 
 
-def show_passage(corpus: Corpus, passage_id: str) -> PassageView:
-    return passage_view(corpus.passage(passage_id))
+def show_passage(
+    corpus: Corpus, passage_id: str, links: Mapping[str, Sequence[Any]] | None = None
+) -> PassageView:
+    """An article; ``links`` (from ``huiqi.rules.load.article_links``) adds its reply-letter links."""
+    view = passage_view(corpus.passage(passage_id))
+    found = [
+        LinkView(
+            relation="依据" if link.source == passage_id else "介绍",
+            article_id=link.target if link.source == passage_id else link.source,
+            amount=link.amount,
+            note=link.note,
+        )
+        for link in (links or {}).get(passage_id, [])
+    ]
+    return view.model_copy(update={"links": found})
 
 
 def search(

@@ -188,9 +188,14 @@ def _near_misses(
     ctx: Context, scopes: tuple[Scope, ...], candidates: tuple[Candidate, ...]
 ) -> list[NearMiss]:
     """Rules the firm does not yet meet. First what is close — a threshold not yet reached on an event the
-    firm has, another level of a recognition it holds — then everything else; each tier by value."""
+    firm has, then a higher level of a recognition it holds — then everything else; each tier by value.
+    A lower level of a per-firm group the firm already holds is not offered (it would be set aside)."""
     reached = {c.rule.id for c in candidates}
-    held = {c.event.type for c in candidates}
+    held: dict[tuple[str, str], Decimal] = {}  # best amount the firm already gets in each group
+    for c in candidates:
+        if c.status.counts and c.rule.rule.group:
+            k = (c.doc_id, c.rule.rule.group)
+            held[k] = max(held.get(k, Decimal(0)), c.amount or Decimal(0))
     quiet = replace(ctx, explain=False)  # near misses need values, not traces
     verdicts: dict[tuple[str, date], Candidate] = {}
     found: list[tuple[int, Decimal, str, Scope, CompiledRule, Decimal | None, Status, str | None]] = []
@@ -226,7 +231,14 @@ def _near_misses(
                 continue
             if amount is not None:
                 amount = amount * (verdict.amount or 1)
-            tier = 0 if gap or r.trigger.event in held else 1
+            tier = 0 if gap else 2
+            group = scope.rules.groups.get(r.group or "")
+            best = held.get((scope.document.id, r.group or ""))
+            if group is not None and best is not None:
+                if (amount or Decimal(0)) <= best and group.per == "firm":
+                    continue  # 从高不重复 would set it aside: worth nothing to this firm
+                if (amount or Decimal(0)) > best and not gap:
+                    tier = 1  # a higher level of a recognition the firm holds
             found.append((tier, -(amount or Decimal(0)), r.id, scope, rule, amount, verdict.status, gap))
     found.sort(key=lambda t: t[:3])
     out = []

@@ -224,3 +224,27 @@ def get_rulebook() -> Rulebook:
     if id(corpus) not in _CACHE:
         _CACHE[id(corpus)] = load_rulebook(corpus, get_vocabulary())
     return _CACHE[id(corpus)]
+
+
+@dataclass(frozen=True)
+class Link:
+    """A passage that describes a policy (a reply letter's figure) ↔ the article that is its legal basis."""
+
+    source: str  # e.g. nb-kj-2025-51/1.1
+    target: str  # e.g. nb-2025-35/11
+    amount: str  # the figure as written
+    note: str
+
+
+def article_links(rulebook: Rulebook) -> dict[str, list[Link]]:
+    """Every link, indexed by both ends (annotations with ``basis_of``)."""
+    out: dict[str, list[Link]] = {}
+    for doc in rulebook.documents.values():
+        for a in doc.file.annotations:
+            if a.basis_of:
+                link = Link(
+                    source=f"{doc.document}/{a.article}", target=a.basis_of, amount=a.amount, note=a.note
+                )
+                out.setdefault(link.source, []).append(link)
+                out.setdefault(link.target, []).append(link)
+    return out
