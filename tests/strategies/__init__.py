@@ -30,7 +30,12 @@ def events(draw: st.DrawFn, types: list[str] | None = None) -> dict[str, Any]:
     event["first_time"] = draw(st.booleans())
     for name in etype.fields:
         kind = VOCAB.event_field_by_name[name].type
-        event[name] = draw(money if kind == "money" else st.integers(min_value=0, max_value=50_000))
+        if kind == "date":
+            event[name] = draw(dates)
+        elif kind == "money":
+            event[name] = draw(money)
+        else:
+            event[name] = draw(st.integers(min_value=0, max_value=50_000))
     return event
 
 

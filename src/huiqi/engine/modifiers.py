@@ -88,17 +88,27 @@ def _rank(c: Candidate) -> tuple[Decimal, int, int, int]:
     return (c.amount or Decimal(0), -(c.rule.line or 0), -c.event.date.toordinal(), -c.event.index)
 
 
+def _across_rank(c: Candidate) -> tuple[Decimal, int, int, int, int]:
+    """Across documents, equal amounts go to the higher-level, official document (市 before 县/区, official
+    before draft), then as within a document."""
+    meta = c.scope.document.meta
+    level = 1 if meta.level == "市" else 0
+    official = 0 if meta.status == "draft" else 1
+    return (c.amount or Decimal(0), level, official, -c.event.date.toordinal(), -c.event.index)
+
+
 def _keep_highest(
     candidates: tuple[Candidate, ...],
     key: Callable[[Candidate], object | None],
     reason: Callable[[Candidate], Modifier],
+    rank: Callable[[Candidate], tuple[object, ...]] = _rank,
 ) -> tuple[Candidate, ...]:
     best: dict[object, Candidate] = {}
     for c in candidates:
         k = key(c)
         if k is None or not c.status.counts:
             continue
-        if k not in best or _rank(c) > _rank(best[k]):
+        if k not in best or rank(c) > rank(best[k]):
             best[k] = c
     out = []
     for c in candidates:
@@ -148,7 +158,7 @@ def stack_across_documents(ctx: Context, candidates: tuple[Candidate, ...]) -> t
         assert group is not None
         return _set_aside(kept, group)
 
-    return _keep_highest(candidates, key, reason)
+    return _keep_highest(candidates, key, reason, _across_rank)
 
 
 def _set_aside(kept: Candidate, group: Group) -> Modifier:
@@ -269,10 +279,11 @@ def cumulative_caps(ctx: Context, candidates: tuple[Candidate, ...]) -> tuple[Ca
             spent = sum(prior, Decimal(0)) + sum(earlier, Decimal(0))
             remaining = max(cap - spent, Decimal(0))
             if c.amount > remaining:
-                status = c.status if remaining > 0 else Status.set_aside
+                # used up: set aside, still showing what it would have paid; partly used: pay the rest
+                status, amount = (c.status, remaining) if remaining > 0 else (Status.set_aside, c.amount)
                 c = replace(
                     c,
-                    amount=remaining,
+                    amount=amount,
                     status=status,
                     modifiers=(
                         *c.modifiers,

@@ -202,9 +202,16 @@ def load_rulebook(corpus: Corpus, vocab: Vocabulary, paths: list[Path] | None = 
             raise RuleError(f"文件 {loaded.document} 有两个规则文件", Source(file=str(path)))
         docs[loaded.document] = loaded
     book = Rulebook(docs)
+    claimed: dict[str, str] = {}
     for doc in docs.values():
         for group in doc.groups.values():
             for member in group.members:
+                if member in claimed:
+                    raise RuleError(
+                        f"规则 {member} 同时是分组 {claimed[member]} 和 {group.id} 的成员",
+                        Source(file=str(doc.path), rule=group.id, field="members"),
+                    )
+                claimed[member] = group.id
                 if book.rule(member) is None or member.startswith(f"{doc.document}/"):
                     raise RuleError(
                         f"分组 {group.id} 的成员 {member} 不是其他文件中已编码的规则",
