@@ -13,7 +13,7 @@ from rich.text import Text
 from huiqi.cli.common import FORMAT_OPTION, Format, emit_json, guard, out
 from huiqi.corpus import get_corpus
 from huiqi.engine import calculate
-from huiqi.engine.result import CalcResult, Status
+from huiqi.engine.result import CalcResult, Status, Tranche
 from huiqi.errors import NotFoundError, QueryError
 from huiqi.money import wan
 from huiqi.vocab import get_vocabulary, parse_profile, read_profile_file
@@ -29,6 +29,12 @@ STATUS_STYLE = {
 
 def _amount(amount: int | None, basis_label: str) -> str:
     return "—" if amount is None else f"{basis_label} {wan(amount)}"
+
+
+def _tranche(t: Tranche) -> str:
+    when = f"（{t.date}{'，已到期' if t.due else '，未到期'}）" if t.date else "（日期待定）"
+    money = f" {wan(t.amount_yuan)}万元" if t.amount_yuan is not None else ""
+    return f"{t.milestone}{when} {t.share}{money}"
 
 
 def render(result: CalcResult, explain: bool) -> None:
@@ -58,7 +64,7 @@ def render(result: CalcResult, explain: bool) -> None:
             if a.support and a.amount_yuan is None:
                 notes.append(a.support)
             if a.schedule:
-                notes.append("分期：" + "，".join(f"{t.milestone} {t.share}" for t in a.schedule))
+                notes.append("分期：" + "；".join(_tranche(t) for t in a.schedule))
             if explain:
                 if a.formula_filled:
                     notes.append(f"计算：{a.formula_filled}")
@@ -83,6 +89,9 @@ def render(result: CalcResult, explain: bool) -> None:
             style="bold",
         )
     )
+    for doc in result.documents:
+        if not doc.considered and doc.reason and not doc.reason.startswith("征求意见稿"):
+            out.print(Text(f"不适用：{doc.title} — {doc.reason}", style="dim"))
     for e in result.ignored_events:
         out.print(Text(f"未计入：{e.event.label}（{e.event.date}）— {e.reason}", style="dim"))
     for note in result.notes:
