@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -21,7 +22,7 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / "python"
 STAMP = VENV / ".huiqi-installed"
-EXTRAS = "dev"
+EXTRAS = "dev,spark,pg"
 
 
 def _sh(*args: str | Path, check: bool = True, env: dict[str, str] | None = None) -> int:
@@ -43,6 +44,91 @@ def ensure_venv() -> None:
     STAMP.write_text(want)
 
 
+PG_URL = "postgresql+psycopg://huiqi@127.0.0.1:5432/huiqi_test"
+CHROMIUM = "/usr/bin/chromium"
+
+
+def _have(cmd: str) -> bool:
+    return shutil.which(cmd) is not None
+
+
+def prepare_system() -> dict[str, str]:
+    """What the test suite needs beyond Python packages: Debian's chromium (browser tests; never a
+    downloaded browser) and a PostgreSQL role and database (ledger tests). Returns environment additions."""
+    env: dict[str, str] = {}
+    is_root = hasattr(os, "geteuid") and os.geteuid() == 0
+    if not Path(CHROMIUM).exists() and is_root and _have("apt-get"):
+        print("installing Debian's chromium for the browser tests …", flush=True)
+        quiet = {"DEBIAN_FRONTEND": "noninteractive", **os.environ}
+        log = ROOT / ".venv" / "apt.log"
+        with log.open("w") as out:
+            subprocess.run(["apt-get", "update", "-qq"], check=False, env=quiet, stdout=out, stderr=out)
+            done = subprocess.run(
+                ["apt-get", "install", "-y", "-qq", "chromium"],
+                check=False,
+                env=quiet,
+                stdout=out,
+                stderr=out,
+            )
+        print(
+            f"chromium: {'installed' if done.returncode == 0 else 'NOT installed, see ' + str(log)}",
+            flush=True,
+        )
+    if Path(CHROMIUM).exists():
+        env["HUIQI_CHROMIUM"] = CHROMIUM
+    if "HUIQI_TEST_DATABASE_URL" in os.environ:
+        return env
+    if _have("psql"):
+
+        def psql(sql: str, db: str = "postgres") -> int:
+            return subprocess.run(
+                [
+                    "psql",
+                    "-h",
+                    "127.0.0.1",
+                    "-U",
+                    "postgres",
+                    "-d",
+                    db,
+                    "-v",
+                    "ON_ERROR_STOP=1",
+                    "-qtAc",
+                    sql,
+                ],
+                check=False,
+                capture_output=True,
+            ).returncode
+
+        if psql("select 1") != 0 and _have("pg_ctlcluster") and is_root:
+            versions = sorted(p.name for p in Path("/etc/postgresql").glob("*"))
+            if versions:
+                subprocess.run(
+                    ["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1], "main", "start"], check=False
+                )
+        psql(
+            "DO $$ BEGIN CREATE ROLE huiqi LOGIN CREATEDB; EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+        )
+        if psql("select 1 from pg_database where datname = 'huiqi_test'") == 0:
+            subprocess.run(
+                [
+                    "psql",
+                    "-h",
+                    "127.0.0.1",
+                    "-U",
+                    "postgres",
+                    "-qc",
+                    "CREATE DATABASE huiqi_test OWNER huiqi",
+                ],
+                check=False,
+                capture_output=True,
+            )
+        if psql("select 1", db="huiqi_test") == 0:
+            env["HUIQI_TEST_DATABASE_URL"] = PG_URL
+    if "HUIQI_TEST_DATABASE_URL" not in env:
+        print("note: no PostgreSQL reachable; ledger tests run on SQLite only", flush=True)
+    return env
+
+
 def task_run(argv: list[str]) -> int:
     """The main job: the calculator on the bundled demo firm."""
     ensure_venv()
@@ -58,11 +144,14 @@ def task_lint(argv: list[str]) -> int:
 
 
 def task_test(argv: list[str]) -> int:
-    """Everything CI runs: lint, types, the whole test suite, the rule checker."""
+    """Everything CI runs: lint, types, the rule checker, the whole test suite."""
     ensure_venv()
+    env = {**os.environ, **prepare_system()}
+    if os.environ.get("CI"):
+        env["HUIQI_REQUIRE_BROWSER"] = "1"  # in CI a missing chromium fails the browser tests
     rc = task_lint([])
     rc |= _sh(BIN / "huiqi", "check", check=False)
-    rc |= _sh(PY, "-m", "pytest", *argv, check=False)
+    rc |= _sh(PY, "-m", "pytest", *argv, check=False, env=env)
     return rc
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date, datetime
-from decimal import Context, Decimal, localcontext
+from decimal import Context, Decimal, getcontext, localcontext
 
 import pytest
 from hypothesis import given, settings
@@ -114,7 +115,8 @@ trees = st.recursive(leaves, extend, max_leaves=12)
 
 def typed_trees() -> st.SearchStrategy[Node]:
     """Trees that are mostly well typed, so the values (not only the errors) are compared."""
-    num_leaves = st.one_of(small_numbers, numbers, st.sampled_from(NUMERIC).map(Name), st.just(Null()))
+    num_names = st.sampled_from(NUMERIC).map(Name)
+    num_leaves = st.one_of(small_numbers, num_names, numbers, num_names, st.just(Null()))
     date_leaves = st.one_of(date_literals, st.sampled_from(DATES).map(Name))
     dates = st.one_of(
         date_leaves,
@@ -142,14 +144,22 @@ def typed_trees() -> st.SearchStrategy[Node]:
         )
 
     nums = st.recursive(num_leaves, num_nodes, max_leaves=6)
+    truth_names = st.sampled_from(TRUTHS).map(Name)
     atoms = st.one_of(
         st.booleans().map(Bool),
-        st.sampled_from(TRUTHS).map(Name),
+        truth_names,
+        truth_names,
         st.builds(Compare, order, nums, nums),
         st.builds(Compare, order, dates, dates),
         st.builds(Compare, equality, nums, nums),
         st.builds(Compare, equality, text_leaves, st.one_of(text_leaves, st.just(Null()))),
         st.builds(In, text_leaves, st.lists(text_leaves, max_size=3).map(tuple), st.booleans()),
+        st.builds(  # the usual ``event.level in ['国家级', '省级']``
+            In,
+            st.sampled_from(TEXTS).map(Name),
+            st.lists(texts.map(Str), min_size=1, max_size=3).map(tuple),
+            st.booleans(),
+        ),
         st.builds(In, nums, st.lists(nums, max_size=3).map(tuple), st.booleans()),
     )
 
@@ -161,12 +171,12 @@ def typed_trees() -> st.SearchStrategy[Node]:
             st.builds(lambda xs: Call("coalesce", xs), st.lists(c, min_size=1, max_size=3).map(tuple)),
         )
 
-    return st.one_of(nums, st.recursive(atoms, bool_nodes, max_leaves=6))
+    truths = st.recursive(atoms, bool_nodes, max_leaves=8)
+    return st.one_of(nums, truths, truths)
 
 
 def values_for(path: Path) -> st.SearchStrategy[object]:
-    """Facts of the path's type, sometimes MISSING or null, rarely of another type or invalid."""
-    unusual = st.sampled_from([MISSING, None, MISSING, "国家级", True, 0.5, D("NaN"), datetime(2025, 1, 1)])
+    """Facts of the path's type, often MISSING or null, sometimes of another type or invalid."""
     if path in NUMERIC:
         usual: st.SearchStrategy[object] = st.one_of(
             st.integers(-5, 5),
@@ -179,7 +189,8 @@ def values_for(path: Path) -> st.SearchStrategy[object]:
         usual = st.one_of(days, st.just(date(2024, 2, 29)))
     else:
         usual = st.one_of(texts, st.just(["国家级", 1]))
-    return st.one_of(usual, usual, usual, unusual)
+    other = st.sampled_from([D(2), "国家级", True, date(2025, 1, 1), 0.5, D("NaN"), datetime(2025, 1, 1)])
+    return st.one_of(usual, usual, usual, st.just(MISSING), st.just(MISSING), st.just(None), other)
 
 
 facts = st.fixed_dictionaries({path: values_for(path) for path in PATHS})
@@ -243,6 +254,62 @@ def test_the_callers_decimal_context_does_not_matter(
     assert actual == expected
 
 
+# -- every combination of a few facts, for each construct ------------------------------------------
+
+SAMPLES: list[object] = [
+    MISSING, None, True, False, 0, D(1), D("1.0"), 2, D("1." + "3" * 60), D("-2.5"),
+    "国家级", "x", date(2024, 2, 29), date(2025, 1, 1), ["国家级"], [1, 2], 0.5,
+]  # fmt: skip
+
+TEMPLATES = [
+    "-a", "not a", "abs(a)", "floor(a)", "year(a)", "[a]", "a + 1", "1 - a", "a * 15%", "a / 2", "2 / a",
+    "a == '国家级'", "a != null", "a == null", "a == true", "a != 1", "a == 2024-02-29", "a < 1",
+    "2025-01-01 <= a", "a in ['国家级', 'x']", "a not in [1, 2]", "a in [true]", "a in [2024-02-29]",
+    "a in [null, 1]", "a in []", "coalesce(a, 0)", "coalesce(a, null)", "years_before(a, 3)",
+    "years_after(a, 1)", "tier(a, [1, 5], [2, 10])", "b[a]", "min(a, 1)", "max(1.0, a)",
+    "a + b", "a - b", "a * b", "a / b", "a < b", "a <= b", "a > b", "a >= b", "a == b", "a != b",
+    "a and b", "a or b", "a in [b, 1]", "a not in ['国家级', b]", "min(a, b)", "max(a, b)", "min(a, b, 1)",
+    "coalesce(a, b)", "coalesce(a, b, null)", "if(a, b, 1)", "if(a, 1, b)", "[a, b]", "a == [1, b]",
+    "years_before(a, b)", "years_after(b, a)", "days_between(a, b)", "tier(a, [1, b], [2, 3])",
+    "b[a + 1]", "abs(a) + floor(b)",
+]  # fmt: skip
+TRIPLES = ["a and b and c", "a or b or c", "if(a, b, c)", "coalesce(a, b, c)", "a in [b, c]", "min(a, b, c)"]
+PAIRS = [(a, b) for a in SAMPLES for b in SAMPLES]
+
+
+def facts_of(**facts: object) -> dict[str, object]:
+    """Facts for ``run``; a subscripted ``b`` maps the number 1 to itself (so ``b[1]``, ``b[a + 1]`` exist)."""
+    values = {name: value for name, value in facts.items() if value is not MISSING}
+    if "b" in values and values["b"] is not None and not isinstance(values["b"], list):
+        values["b"] = {1: values["b"], 2: MISSING, "国家级": values["b"]}
+    return values
+
+
+def run_or_error(text: str, facts: dict[str, object]) -> object:
+    try:
+        return run(text, facts)
+    except ExpressionError as error:
+        with pytest.raises(ExpressionError) as again:  # the compiled error is the evaluator's error
+            compile_expr(text)(MappingEnv(facts).lookup)
+        assert again.value.message == error.message
+        return error
+
+
+@pytest.mark.parametrize("text", TEMPLATES)
+def test_every_pair_of_facts(text: str) -> None:
+    for a, b in PAIRS if re.search(r"\bb\b", text) else [(a, MISSING) for a in SAMPLES]:
+        run_or_error(text, facts_of(a=a, b=b))
+
+
+@pytest.mark.parametrize("text", TRIPLES)
+def test_every_triple_of_facts(text: str) -> None:
+    samples = [MISSING, None, True, False, D(1), "x"]
+    for a in samples:
+        for b in samples:
+            for c in samples:
+                run_or_error(text, facts_of(a=a, b=b, c=c))
+
+
 # -- examples ------------------------------------------------------------------------------------
 
 RULES = {
@@ -254,13 +321,29 @@ RULES = {
 }
 
 
-def run(text: str, facts: dict[str, object] | None = None) -> Value:
-    """The compiled value, checked against ``evaluate`` (same type and representation)."""
+def run(text: str, facts: dict[str, object] | None = None, *, fast: bool = True) -> Value:
+    """The compiled value, checked against ``evaluate`` (same type and representation).
+
+    ``fast``: also check that the compiled path answered by itself (it read the facts evaluate read, in
+    the same order, and no more: no fallback).
+    """
     node = parse(text)
-    lookup = MappingEnv(facts or {}).lookup
-    value = compile_expr(node, text=text)(lookup)
-    expected = evaluate(node, lookup, text=text)
+    env = MappingEnv(facts or {})
+    expected_calls: list[tuple[Path, object]] = []
+    actual_calls: list[tuple[Path, object]] = []
+
+    def logged(calls: list[tuple[Path, object]]) -> Lookup:
+        def lookup(path: Path, index: object) -> object:
+            calls.append((path, index))
+            return env.lookup(path, index)  # type: ignore[arg-type]
+
+        return lookup
+
+    value = compile_expr(node, text=text)(logged(actual_calls))
+    expected = evaluate(node, logged(expected_calls), text=text)
     assert (type(value), repr(value)) == (type(expected), repr(expected))
+    if fast:
+        assert actual_calls == expected_calls
     return value
 
 
@@ -339,8 +422,9 @@ def test_functions() -> None:
     assert run("coalesce(null, null)") is None and run("coalesce(x, null)", {"x": None}) is None
     assert run("tier(x, [100万元, 5万元], [500万元, 10万元])", {"x": 5_000_000}) == 100_000
     assert run("tier(x, [100万元, 5万元], [500万元, y])", {"x": 5_000_000}) is MISSING
-    covered = {"min", "max", "if", "abs", "floor", "year", "days_between", "years_before", "coalesce", "tier"}
-    assert covered == set(FUNCTIONS)
+    assert run("years_after(x, 1)", {"x": date(2024, 2, 29)}) == date(2025, 2, 28)
+    assert run("years_after(x, n)", {"x": date(2025, 10, 8), "n": D("2.0")}) == date(2027, 10, 8)
+    assert run("years_after(x, 3)") is MISSING
 
 
 def test_operators_literals_and_subscripts() -> None:
@@ -429,9 +513,18 @@ def test_unusual_values_take_the_slow_path_to_the_same_answer() -> None:
     class Money(Decimal):
         pass
 
-    assert run("x + 1", {"x": Money(2)}) == 3
+    assert run("x + 1", {"x": Money(2)}, fast=False) == 3
     with pytest.raises(ExpressionError, match="不能比较"):
         run("x < 1", {"x": Money(2)})
+
+
+def test_the_callers_decimal_context_is_restored() -> None:
+    compiled = compile_expr("x / 3 + y")
+    with localcontext(Context(prec=5)) as mine:
+        assert compiled(lambda path, index: D(1) if path == ("x",) else D(0)) == D("0." + "3" * 50)
+        with pytest.raises(ExpressionError):
+            compiled(lambda path, index: "a")
+        assert getcontext() is mine and mine.prec == 5
 
 
 def test_compile_once_call_many() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from huiqi.cli import calc_cmds, corpus_cmds, rules_cmds
+import importlib
 
 app = typer.Typer(
     name="huiqi",
@@ -16,9 +16,15 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-corpus_cmds.register(app)
-calc_cmds.register(app)
-rules_cmds.register(app)
+# Each module registers its commands; one line per area.
+COMMAND_MODULES = (
+    "huiqi.cli.corpus_cmds",
+    "huiqi.cli.calc_cmds",
+    "huiqi.cli.rules_cmds",
+)
+
+for _name in COMMAND_MODULES:
+    importlib.import_module(_name).register(app)
 
 
 def main() -> None:

@@ -2,12 +2,14 @@
 
 ``compile_expr(node)`` turns the AST into nested Python closures once; calling the result with a
 ``lookup(path, index)`` function gives exactly what ``evaluate(node, lookup)`` gives: the same values
-(``MISSING`` included), the same short-circuiting, the same facts read in the same order.
+(``MISSING`` included), the same short-circuiting, the same facts read in the same order. Pass a lookup
+function (``MappingEnv(facts).lookup``, ``env.lookup``), not a mapping: anything else goes the slow way.
 
 The compiled path is a *fast path* only. It handles well-typed values and ``MISSING``; whenever it meets
 anything else (a type error, an arithmetic trap, a lookup that raises, an unusual value such as a
 ``Decimal`` subclass) it gives up and calls :func:`~huiqi.expr.evaluate`, which either returns the value or
-raises exactly the :class:`~huiqi.errors.ExpressionError` the user would get without compiling.
+raises exactly the :class:`~huiqi.errors.ExpressionError` the user would get without compiling (then the
+facts are looked up a second time).
 
     >>> from decimal import Decimal
     >>> from huiqi.expr import parse
@@ -15,9 +17,11 @@ raises exactly the :class:`~huiqi.errors.ExpressionError` the user would get wit
     >>> grant(lambda path, index: Decimal(1_500_000))
     Decimal('225000.00')
 
-Decimal arithmetic goes through the methods of a private copy of ``DECIMAL_CONTEXT`` (``add``, ``minus``,
-…) rather than the thread's current context, so results do not depend on the caller's context and no
-context switch is paid per call. Name-free subtrees (``30%``, ``[1, 2]``, ``800万``) are folded to
+Each call runs with a private copy of ``DECIMAL_CONTEXT`` as the current decimal context (and restores the
+caller's), so the arithmetic, the functions and even the ``lookup`` see the context they see in
+:func:`evaluate`. The copy is installed as is rather than copied again per call (``localcontext`` would
+cost 0.6 µs, more than many whole evaluations): a ``lookup`` that *changed* the current context in place
+would change it for later calls too. Name-free subtrees (``30%``, ``[1, 2]``, ``800万``) are folded to
 constants at compile time with :func:`evaluate` itself; a subtree whose folding fails is left to fail at
 run time, when (and only if) it is evaluated.
 """
@@ -27,7 +31,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Sequence
 from datetime import date
-from decimal import Decimal, localcontext
+from decimal import Decimal, getcontext, setcontext
 from threading import Lock
 from typing import Any, Final, NamedTuple, NoReturn, TypeAlias, cast
 
@@ -61,13 +65,22 @@ __all__ = ["Compiled", "Lookup", "compile_expr"]
 
 _Fn: TypeAlias = Callable[[Lookup], Value]
 
-#: Private copy: the context methods record status flags on it, never on the shared DECIMAL_CONTEXT.
-_CTX: Final = DECIMAL_CONTEXT.copy()
+
+#: The current decimal context during a call (flags it collects are never read).
+_CONTEXT: Final = DECIMAL_CONTEXT.copy()
+
+
+def _divide(a: Decimal, b: Decimal) -> Decimal:
+    if not b:
+        _fallback()  # evaluate reports 除数为零 (whatever the context's traps)
+    return a / b
+
+
 _ARITHMETIC: Final[dict[str, Callable[[Decimal, Decimal], Decimal]]] = {
-    "+": _CTX.add,
-    "-": _CTX.subtract,
-    "*": _CTX.multiply,
-    "/": _CTX.divide,  # traps DivisionByZero / InvalidOperation (0/0): the fallback reports 除数为零
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": _divide,
 }
 _ORDER: Final[dict[str, Callable[[Any, Any], bool]]] = {  # called on two Decimals or two dates
     "<": operator.lt,
@@ -75,11 +88,8 @@ _ORDER: Final[dict[str, Callable[[Any, Any], bool]]] = {  # called on two Decima
     ">": operator.gt,
     ">=": operator.ge,
 }
-#: Strict functions whose ``apply`` does not depend on the current decimal context (comparisons, integer
-#: and date arithmetic, ``to_integral_value`` with an explicit rounding): called as they are. Any other
-#: strict function (``abs`` rounds to the context's precision, and functions added later) is called
-#: inside ``localcontext(DECIMAL_CONTEXT)``, as :func:`evaluate` does.
-_CONTEXT_FREE: Final = frozenset({"min", "max", "floor", "year", "days_between", "years_before", "tier"})
+#: Functions compiled natively when the number of years is a constant: name → direction.
+_YEAR_SHIFTS: Final = {"years_before": -1, "years_after": 1}
 
 
 class _Fallback(Exception):
@@ -106,10 +116,14 @@ class Compiled:
         self.source = source
 
     def __call__(self, lookup: Lookup) -> Value:
+        outer = getcontext()
+        setcontext(_CONTEXT)
         try:
             return self._fn(lookup)
         except Exception:
             return evaluate(self.node, lookup, text=self.text, source=self.source)
+        finally:
+            setcontext(outer)
 
     def __repr__(self) -> str:
         return f"Compiled({self.node!r})"
@@ -265,12 +279,10 @@ def _list(items: Sequence[_Fn]) -> _Fn:
 
 
 def _unary(operand: _Fn) -> _Fn:
-    minus = _CTX.minus  # what ``-x`` does in the evaluator's context (it rounds to 50 digits)
-
     def fn(lookup: Lookup) -> Value:
         value = operand(lookup)
         if type(value) is Decimal:
-            return minus(value)
+            return -value
         if value is MISSING:
             return MISSING
         _fallback()
@@ -486,8 +498,8 @@ def _call(node: Call) -> _Fn:
         return _extreme2(node.func == "max", fns[0], fns[1], spec)
     if node.func == "abs":
         return _abs(fns[0])
-    if node.func == "years_before" and parts[1].is_constant:
-        return _years_before(fns[0], parts[1].constant, spec)
+    if node.func in _YEAR_SHIFTS and parts[1].is_constant:
+        return _shift_years(_YEAR_SHIFTS[node.func], fns[0], parts[1].constant, spec)
     return _strict(spec, fns)
 
 
@@ -557,12 +569,10 @@ def _extreme2(largest: bool, first: _Fn, second: _Fn, spec: FunctionSpec) -> _Fn
 
 
 def _abs(operand: _Fn) -> _Fn:
-    absolute = _CTX.abs  # what ``abs(x)`` does in the evaluator's context (it rounds to 50 digits)
-
     def fn(lookup: Lookup) -> Value:
         value = operand(lookup)
         if type(value) is Decimal:
-            return absolute(value)
+            return abs(value)
         if value is MISSING:
             return MISSING
         _fallback()
@@ -570,22 +580,20 @@ def _abs(operand: _Fn) -> _Fn:
     return fn
 
 
-def _years_before(day: _Fn, count: Known, spec: FunctionSpec) -> _Fn:
-    """``years_before(event.date, 3)``: a constant whole number of years, checked once."""
-    if not (
-        type(count) is Decimal and count == count.to_integral_value(context=_CTX) and abs(count) < 10_000
-    ):
+def _shift_years(sign: int, day: _Fn, count: Known, spec: FunctionSpec) -> _Fn:
+    """``years_before(event.date, 3)`` / ``years_after``: a constant whole number of years, checked once."""
+    if not (type(count) is Decimal and count == count.to_integral_value() and -10_000 < count < 10_000):
         return _strict(spec, [day, _constant(count).fn])
-    years = int(count)
+    years = sign * int(count)
 
     def fn(lookup: Lookup) -> Value:
         value = day(lookup)
         if type(value) is date:
-            year = value.year - years
+            year = value.year + years
             if 1 <= year <= 9999:
                 try:
                     return value.replace(year=year)
-                except ValueError:  # 29 February in a common year, as in functions.years_before
+                except ValueError:  # 29 February in a common year, as in functions._shift_years
                     return date(year, 2, 28)
         elif value is MISSING:
             return MISSING
@@ -597,16 +605,11 @@ def _years_before(day: _Fn, count: Known, spec: FunctionSpec) -> _Fn:
 def _strict(spec: FunctionSpec, args: Sequence[_Fn]) -> _Fn:
     apply = spec.apply
     assert apply is not None
-    context_free = spec.name in _CONTEXT_FREE
 
     def fn(lookup: Lookup) -> Value:
         values = [arg(lookup) for arg in args]
         if MISSING in values:
             return MISSING
-        known = tuple(cast(list[Known], values))
-        if context_free:
-            return apply(known)
-        with localcontext(DECIMAL_CONTEXT):
-            return apply(known)
+        return apply(tuple(cast(list[Known], values)))
 
     return fn
