@@ -3,9 +3,9 @@ prints the result as a table or JSON, and maps typed errors to exit codes)."""
 
 from __future__ import annotations
 
-import typer
-
 import importlib
+
+import typer
 
 app = typer.Typer(
     name="huiqi",
