@@ -127,6 +127,9 @@ AS_OF = typer.Option("--as-of", help="计算日（YYYY-MM-DD）；默认取档�
 DRAFTS = typer.Option("--include-drafts", help="计入征求意见稿（结果会标明）")
 EXPLAIN = typer.Option("--explain", "-e", help="逐项说明：公式代入、读取的事实、原文引文，以及“再进一步”")
 PUBLICATION = typer.Option("--publication-date", help="发布日期未知的文件：文件编号=YYYY-MM-DD（可多次给出）")
+LEDGER = typer.Option(
+    "--ledger", help="从兑现台账读取该企业此前的奖励（累计上限、一次性奖励），并标明已拨付的分期"
+)
 
 
 def calc(
@@ -136,9 +139,14 @@ def calc(
     explain: Annotated[bool, EXPLAIN] = False,
     publication_date: Annotated[list[str] | None, PUBLICATION] = None,
     fmt: Format = FORMAT_OPTION,
+    ledger: Annotated[bool, LEDGER] = False,
 ) -> None:
     """测算一家企业在某日可享受的全部奖补：金额、依据、减半/从高不重复/不予享受的原因，以及差什么条件。"""
     parsed = parse_profile(read_profile_file(profile), get_vocabulary(), source=str(profile))
+    if ledger:
+        from huiqi.ledger.bridge import calc_profile
+
+        parsed = calc_profile(parsed)
     result = calculate(
         parsed,
         _as_of(as_of, parsed.as_of),
@@ -146,6 +154,10 @@ def calc(
         explain=explain or fmt is Format.json,
         publication_dates=_publication(publication_date),
     )
+    if ledger:
+        from huiqi.ledger.bridge import calc_result
+
+        result = calc_result(result, parsed)
     if fmt is Format.json:
         return emit_json(result)
     render(result, explain)
