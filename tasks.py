@@ -57,8 +57,9 @@ def prepare_system() -> dict[str, str]:
     downloaded browser) and a PostgreSQL role and database (ledger tests). Returns environment additions."""
     env: dict[str, str] = {}
     is_root = hasattr(os, "geteuid") and os.geteuid() == 0
-    if not Path(CHROMIUM).exists() and is_root and _have("apt-get"):
-        print("installing Debian's chromium for the browser tests …", flush=True)
+    fonts = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+    if (not Path(CHROMIUM).exists() or not fonts.exists()) and is_root and _have("apt-get"):
+        print("installing Debian's chromium and a Chinese font for the browser tests …", flush=True)
         quiet = {"DEBIAN_FRONTEND": "noninteractive", **os.environ}
         log = ROOT / ".venv" / "apt.log"
         with log.open("w") as out:
@@ -130,9 +131,13 @@ def prepare_system() -> dict[str, str]:
 
 
 def task_run(argv: list[str]) -> int:
-    """The main job: the calculator on the bundled demo firm."""
+    """The main job: the web app (政策库, 政策计算器, 批量测算, 兑现台账) on http://127.0.0.1:8000/."""
     ensure_venv()
-    return _sh(BIN / "huiqi", "demo", *argv, check=False)
+    print("惠企网页版：在浏览器中打开 http://127.0.0.1:8000/ （按 Ctrl+C 停止）", flush=True)
+    try:
+        return _sh(BIN / "huiqi", "serve", "--host", "127.0.0.1", "--port", "8000", *argv, check=False)
+    except KeyboardInterrupt:
+        return 0
 
 
 def task_lint(argv: list[str]) -> int:

@@ -29,8 +29,17 @@ def scalar_line(a: AwardLine) -> Line:
                 aside = "once" if m.kind == "once" else m.source_id
                 break
     capped = by_kind["cap"][-1] if by_kind["cap"] else None
-    return (a.rule_id, a.event.index, a.basis.value, a.amount_yuan, a.status.value,
-            ",".join(sorted(by_kind["exclude"])) or None, ",".join(sorted(by_kind["halve"])) or None, aside, capped)
+    return (
+        a.rule_id,
+        a.event.index,
+        a.basis.value,
+        a.amount_yuan,
+        a.status.value,
+        ",".join(sorted(by_kind["exclude"])) or None,
+        ",".join(sorted(by_kind["halve"])) or None,
+        aside,
+        capped,
+    )
 
 
 def batch_lines(result: BatchResult) -> dict[str, list[Line]]:
@@ -41,21 +50,31 @@ def batch_lines(result: BatchResult) -> dict[str, list[Line]]:
     index = {f: {e: i for i, e in enumerate(sorted(set(ids)))} for f, ids in order.items()}
     out: dict[str, list[Line]] = defaultdict(list)
     for r in rows:
-        out[r["firm_id"]].append((
-            r["rule_id"], index[r["firm_id"]][r["event_id"]], r["basis"], r["amount_yuan"], r["status"],
-            ",".join(sorted((r["excluded_by"] or "").split(","))) or None if r["excluded_by"] else None,
-            ",".join(sorted((r["halved_by"] or "").split(","))) if r["halved_by"] else None,
-            r["set_aside_by"] if r["status"] == "set_aside" else None, r["capped_by"]))
+        out[r["firm_id"]].append(
+            (
+                r["rule_id"],
+                index[r["firm_id"]][r["event_id"]],
+                r["basis"],
+                r["amount_yuan"],
+                r["status"],
+                ",".join(sorted((r["excluded_by"] or "").split(","))) or None if r["excluded_by"] else None,
+                ",".join(sorted((r["halved_by"] or "").split(","))) if r["halved_by"] else None,
+                r["set_aside_by"] if r["status"] == "set_aside" else None,
+                r["capped_by"],
+            )
+        )
     return out
 
 
-def differences(profiles: Sequence[tuple[str, Profile]], as_of: dt.date, include_drafts: bool = True,
-                **batch_options: Any) -> list[str]:
+def differences(
+    profiles: Sequence[tuple[str, Profile]], as_of: dt.date, include_drafts: bool = True, **batch_options: Any
+) -> list[str]:
     """Every firm whose lines differ between the engines, with both sides (empty when they agree)."""
     vocab = get_vocabulary()
     firms, events, prior = tables_from_profiles(profiles, vocab)
-    result = run_batch_tables(firms, events, as_of=as_of, include_drafts=include_drafts, prior=prior,
-                              **batch_options)
+    result = run_batch_tables(
+        firms, events, as_of=as_of, include_drafts=include_drafts, prior=prior, **batch_options
+    )
     assert not result.rejected, result.rejected[:5]
     got = batch_lines(result)
     problems = []
@@ -68,5 +87,7 @@ def differences(profiles: Sequence[tuple[str, Profile]], as_of: dt.date, include
         renumber = {old: new for new, old in enumerate(used)}
         scalar = [(ln[0], renumber[ln[1]], *ln[2:]) for ln in scalar]
         if sorted(scalar, key=repr) != sorted(got.get(firm_id, []), key=repr):
-            problems.append(f"{firm_id}:\n  scalar {sorted(scalar, key=repr)}\n  batch  {sorted(got.get(firm_id, []), key=repr)}")
+            problems.append(
+                f"{firm_id}:\n  scalar {sorted(scalar, key=repr)}\n  batch  {sorted(got.get(firm_id, []), key=repr)}"
+            )
     return problems

@@ -31,7 +31,8 @@ def test_golden_cases_agree() -> None:
         case = loads_profile(path.read_text(encoding="utf-8"))
         pub = tuple(sorted((k, str(v)) for k, v in (case.get("publication_dates") or {}).items()))
         groups[(str(case["as_of"]), bool(case.get("include_drafts")), pub)].append(
-            (f"{path.parent.name}/{path.stem}", parse_profile(case["profile"], vocab)))
+            (f"{path.parent.name}/{path.stem}", parse_profile(case["profile"], vocab))
+        )
     assert sum(len(v) for v in groups.values()) >= 100
     for (as_of, drafts, pub), items in groups.items():
         publication = {k: dt.date.fromisoformat(v) for k, v in pub}
@@ -41,12 +42,16 @@ def test_golden_cases_agree() -> None:
 @pytest.mark.parametrize("as_of", ["2022-12-31", "2026-12-31"])
 def test_examples_agree(as_of: str) -> None:
     vocab = get_vocabulary()
-    items = [(p.stem, parse_profile(read_profile_file(p), vocab)) for p in sorted((CORPUS_DIR / "examples").glob("*.yaml"))]
+    items = [
+        (p.stem, parse_profile(read_profile_file(p), vocab))
+        for p in sorted((CORPUS_DIR / "examples").glob("*.yaml"))
+    ]
     assert differences(items, dt.date.fromisoformat(as_of)) == []
 
 
-@pytest.mark.parametrize(("seed", "as_of", "drafts"), [(1, "2021-06-30", True), (2, "2026-06-30", False),
-                                                      (3, "2027-12-31", True)])
+@pytest.mark.parametrize(
+    ("seed", "as_of", "drafts"), [(1, "2021-06-30", True), (2, "2026-06-30", False), (3, "2027-12-31", True)]
+)
 def test_thousands_of_generated_firms_agree(seed: int, as_of: str, drafts: bool) -> None:
     """3 × 1,000 seeded random firms, every document, with and without drafts."""
     vocab = get_vocabulary()
@@ -54,9 +59,14 @@ def test_thousands_of_generated_firms_agree(seed: int, as_of: str, drafts: bool)
     assert differences(items, dt.date.fromisoformat(as_of), drafts) == []
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(st.lists(profiles(max_events=5), min_size=1, max_size=40),
-       st.sampled_from([dt.date(2021, 6, 30), dt.date(2026, 6, 30), dt.date(2028, 1, 1)]), st.booleans())
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+@given(
+    st.lists(profiles(max_events=5), min_size=1, max_size=40),
+    st.sampled_from([dt.date(2021, 6, 30), dt.date(2026, 6, 30), dt.date(2028, 1, 1)]),
+    st.booleans(),
+)
 def test_hypothesis_firms_agree(batch: list[dict], as_of: dt.date, drafts: bool) -> None:  # type: ignore[type-arg]
     """Hypothesis-drawn firms (shrinks to a minimal disagreeing firm when the engines differ)."""
     vocab = get_vocabulary()
@@ -76,6 +86,9 @@ def test_a_planted_difference_is_caught(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setattr(batch_compile._Compiler, "c_Num", off_by_one)
     monkeypatch.setattr(huiqi.batch, "_PLANS", {})  # compile the plan afresh, with the planted bug
     vocab = get_vocabulary()
-    items = [(p.stem, parse_profile(read_profile_file(p), vocab)) for p in sorted((CORPUS_DIR / "examples").glob("*.yaml"))]
+    items = [
+        (p.stem, parse_profile(read_profile_file(p), vocab))
+        for p in sorted((CORPUS_DIR / "examples").glob("*.yaml"))
+    ]
     found = differences(items, dt.date(2026, 12, 31))
     assert found and any("2000001" in f for f in found)

@@ -74,19 +74,30 @@ def random_profiles(n: int, seed: int, max_events: int = 6) -> list[dict[str, An
     out = []
     for _ in range(n):
         firm: dict[str, Any] = {
-            "name": "测试企业", "credit_code": complete("".join(rnd.choice(ALPHABET) for _ in range(17))),
-            "region": rnd.choice(REGIONS), "manufacturing": rnd.random() < 0.6, "sme": rnd.random() < 0.5,
-            "startup": rnd.random() < 0.2, "digital_level": rnd.randint(0, 5),
-            "green_transformation": rnd.random() < 0.6, "in_mu_jun_evaluation": rnd.random() < 0.6,
+            "name": "测试企业",
+            "credit_code": complete("".join(rnd.choice(ALPHABET) for _ in range(17))),
+            "region": rnd.choice(REGIONS),
+            "manufacturing": rnd.random() < 0.6,
+            "sme": rnd.random() < 0.5,
+            "startup": rnd.random() < 0.2,
+            "digital_level": rnd.randint(0, 5),
+            "green_transformation": rnd.random() < 0.6,
+            "in_mu_jun_evaluation": rnd.random() < 0.6,
             "serious_dishonesty": rnd.random() < 0.05,
         }
-        years = {y: {"rd_internal": rnd.choice([0, 1_000_000, 5_000_000]), "mu_jun_grade": rnd.choice("ABCD")}
-                 for y in (2024, 2025, 2026, 2027) if rnd.random() < 0.9}
+        years = {
+            y: {"rd_internal": rnd.choice([0, 1_000_000, 5_000_000]), "mu_jun_grade": rnd.choice("ABCD")}
+            for y in (2024, 2025, 2026, 2027)
+            if rnd.random() < 0.9
+        }
         events = []
         for _ in range(rnd.randint(0, max_events)):
             etype = VOCAB.event_by_name[rnd.choice(types)]
             span = (dt.date(2028, 6, 30) - dt.date(2019, 6, 1)).days
-            event: dict[str, Any] = {"type": etype.name, "date": dt.date(2019, 6, 1) + dt.timedelta(rnd.randint(0, span))}
+            event: dict[str, Any] = {
+                "type": etype.name,
+                "date": dt.date(2019, 6, 1) + dt.timedelta(rnd.randint(0, span)),
+            }
             if etype.levels:
                 event["level"] = rnd.choice(etype.levels)
             if rnd.random() < 0.5:

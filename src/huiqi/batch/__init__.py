@@ -96,9 +96,13 @@ def run_batch_tables(
     totals = firm_totals(awards, prepared.firms.select("firm_id", "region").to_pyarrow())
     summary = summaries(awards, totals, corpus)
     timings["summaries"] = time.perf_counter() - start - sum(timings.values())
-    counts = {"firms": prepared.firm_count, "events": prepared.event_count, "awards": awards.num_rows,
-              "rejected_rows": len({(p.table, p.row) for p in prepared.rejected}),
-              "firms_reached": int(totals.filter(pa.compute.greater(totals["lines_counted"], 0)).num_rows)}
+    counts = {
+        "firms": prepared.firm_count,
+        "events": prepared.event_count,
+        "awards": awards.num_rows,
+        "rejected_rows": len({(p.table, p.row) for p in prepared.rejected}),
+        "firms_reached": int(totals.filter(pa.compute.greater(totals["lines_counted"], 0)).num_rows),
+    }
     note("完成", 1.0)
     return BatchResult(awards, totals, summary, prepared.rejected, counts, timings)
 
@@ -106,12 +110,25 @@ def run_batch_tables(
 _PLANS: dict[tuple[Any, ...], str] = {}
 
 
-def _plan(con: Any, prepared: Prepared, rules: ir.Table, regions: ir.Table, prior: ir.Table | None,
-          rulebook: Any, vocab: Any) -> str:
+def _plan(
+    con: Any,
+    prepared: Prepared,
+    rules: ir.Table,
+    regions: ir.Table,
+    prior: ir.Table | None,
+    rulebook: Any,
+    vocab: Any,
+) -> str:
     """The plan's SQL, compiled once per rulebook, backend, input columns and years (compiling a plan of a
     few hundred rules takes longer than running it on a small population)."""
-    key = (id(rulebook), con.name, tuple(prepared.firms.schema().items()), tuple(prepared.events.schema().items()),
-           prepared.years, prior is not None and tuple(prior.schema().items()))
+    key = (
+        id(rulebook),
+        con.name,
+        tuple(prepared.firms.schema().items()),
+        tuple(prepared.events.schema().items()),
+        prepared.years,
+        prior is not None and tuple(prior.schema().items()),
+    )
     if key not in _PLANS:
         t = candidates(prepared.firms, prepared.events, rules, regions, rulebook, vocab, prepared.years)
         _PLANS[key] = con.compile(stacking(t, prior))
@@ -122,15 +139,32 @@ def _caps(con: Any, stacked: ir.Table, rulebook: Any, prior: pa.Table | None) ->
     caps = cap_rules(rulebook)
     if not caps:
         return stacked.mutate(capped_by=ibis.null().cast("string"))
-    rows = stacked.filter(stacked.rule_id.isin(list(caps)) & stacked.status.isin(COUNTING)).select(
-        "firm_id", "event_id", "rule_no", "rule_id", "doc_id", "article", "e__type", "subject_key", "e__date",
-        "amount", "status").to_pyarrow().to_pylist()
+    rows = (
+        stacked.filter(stacked.rule_id.isin(list(caps)) & stacked.status.isin(COUNTING))
+        .select(
+            "firm_id",
+            "event_id",
+            "rule_no",
+            "rule_id",
+            "doc_id",
+            "article",
+            "e__type",
+            "subject_key",
+            "e__date",
+            "amount",
+            "status",
+        )
+        .to_pyarrow()
+        .to_pylist()
+    )
     prior_rows = prior.to_pylist() if prior is not None else []
     updates = load(con, "cap_updates", apply_caps(rows, prior_rows, caps))
     j = stacked.left_join(updates, ["firm_id", "event_id", "rule_no"])
-    j = j.mutate(amount=ibis.cases((j.capped_by.notnull(), j.cap_amount), else_=j.amount),
-                 set_aside_by=ibis.cases((j.cap_status == "set_aside", j.capped_by), else_=j.set_aside_by),
-                 status=j.cap_status.coalesce(j.status))
+    j = j.mutate(
+        amount=ibis.cases((j.capped_by.notnull(), j.cap_amount), else_=j.amount),
+        set_aside_by=ibis.cases((j.cap_status == "set_aside", j.capped_by), else_=j.set_aside_by),
+        status=j.cap_status.coalesce(j.status),
+    )
     return j.drop(*[c for c in j.columns if c.startswith("cap_") or c.endswith("_right")])
 
 
@@ -155,8 +189,16 @@ def run_batch(
     firm_table = read_table(firms, "firms", vocab)
     event_table = read_table(events, "events", vocab) if events is not None else None
     prior_table = read_prior(prior) if prior is not None else None
-    return run_batch_tables(firm_table, event_table, as_of=as_of, include_drafts=include_drafts, prior=prior_table,
-                            publication_dates=publication_dates, engine=engine, progress=progress)
+    return run_batch_tables(
+        firm_table,
+        event_table,
+        as_of=as_of,
+        include_drafts=include_drafts,
+        prior=prior_table,
+        publication_dates=publication_dates,
+        engine=engine,
+        progress=progress,
+    )
 
 
 def read_prior(path: Path) -> pa.Table:
@@ -165,8 +207,17 @@ def read_prior(path: Path) -> pa.Table:
     import pyarrow.parquet as pq
 
     table = pq.read_table(path) if path.suffix == ".parquet" else pacsv.read_csv(path)
-    wanted = {"firm_id": pa.string(), "document": pa.string(), "article": pa.string(), "event": pa.string(),
-              "subject": pa.string(), "date": pa.date32(), "amount": pa.decimal128(38, 6)}
-    columns = {name: (table[name].cast(kind) if name in table.column_names else pa.nulls(table.num_rows, kind))
-               for name, kind in wanted.items()}
+    wanted = {
+        "firm_id": pa.string(),
+        "document": pa.string(),
+        "article": pa.string(),
+        "event": pa.string(),
+        "subject": pa.string(),
+        "date": pa.date32(),
+        "amount": pa.decimal128(38, 6),
+    }
+    columns = {
+        name: (table[name].cast(kind) if name in table.column_names else pa.nulls(table.num_rows, kind))
+        for name, kind in wanted.items()
+    }
     return pa.table(columns)

@@ -42,17 +42,28 @@ def cap_rules(rulebook: Rulebook) -> dict[str, CapRule]:
             if cap is None:
                 continue
             if r.cap is not None and names(r.cap):
-                raise BatchCompileError("批量引擎只支持常数累计上限", Source(rule=r.id, field="cumulative_cap"))
+                raise BatchCompileError(
+                    "批量引擎只支持常数累计上限", Source(rule=r.id, field="cumulative_cap")
+                )
             value = evaluate(r.cap, {}) if r.cap is not None else None
             key = cap.key or r.id
-            out[r.id] = CapRule(key, value if isinstance(value, Decimal) else None, cap.years, cap.per == "subject",
-                                cap.max_items, _members(doc, key))
+            out[r.id] = CapRule(
+                key,
+                value if isinstance(value, Decimal) else None,
+                cap.years,
+                cap.per == "subject",
+                cap.max_items,
+                _members(doc, key),
+            )
     return out
 
 
 def _members(doc: DocumentRules, key: str) -> frozenset[tuple[str, str]]:
-    return frozenset((r.rule.article, r.rule.trigger.event) for r in doc.rules
-                     if r.rule.cumulative_cap and (r.rule.cumulative_cap.key or r.id) == key)
+    return frozenset(
+        (r.rule.article, r.rule.trigger.event)
+        for r in doc.rules
+        if r.rule.cumulative_cap and (r.rule.cumulative_cap.key or r.id) == key
+    )
 
 
 def _since(day: dt.date, years: int | None) -> dt.date:
@@ -75,17 +86,29 @@ def apply_caps(rows: list[dict[str, Any]], prior: list[dict[str, Any]], caps: di
             cap = caps[row["rule_id"]]
             day, subject = row["e__date"], row["subject_key"]
             since = _since(day, cap.years)
-            spent_prior = [Decimal(p["amount"]) for p in prior_by_firm.get(firm, [])
-                           if p["document"] == row["doc_id"]
-                           and any(p["article"] == a and p.get("event") in (None, e) for a, e in cap.members)
-                           and since <= p["date"] <= day and (not cap.per_subject or (p.get("subject") or "") == subject)]
-            earlier = [amt for other, key, amt in used if other["doc_id"] == row["doc_id"] and key == cap.key
-                       and since <= other["e__date"] and (not cap.per_subject or other["subject_key"] == subject)]
+            spent_prior = [
+                Decimal(p["amount"])
+                for p in prior_by_firm.get(firm, [])
+                if p["document"] == row["doc_id"]
+                and any(p["article"] == a and p.get("event") in (None, e) for a, e in cap.members)
+                and since <= p["date"] <= day
+                and (not cap.per_subject or (p.get("subject") or "") == subject)
+            ]
+            earlier = [
+                amt
+                for other, key, amt in used
+                if other["doc_id"] == row["doc_id"]
+                and key == cap.key
+                and since <= other["e__date"]
+                and (not cap.per_subject or other["subject_key"] == subject)
+            ]
             status, amount, reason = row["status"], row["amount"], None
             if cap.max_items is not None and len(spent_prior) + len(earlier) >= cap.max_items:
                 status, reason = "set_aside", cap.key
             elif cap.amount is not None and amount is not None:
-                remaining = max(cap.amount - sum(spent_prior, Decimal(0)) - sum(earlier, Decimal(0)), Decimal(0))
+                remaining = max(
+                    cap.amount - sum(spent_prior, Decimal(0)) - sum(earlier, Decimal(0)), Decimal(0)
+                )
                 if amount > remaining:
                     reason = cap.key
                     if remaining > 0:
@@ -95,10 +118,26 @@ def apply_caps(rows: list[dict[str, Any]], prior: list[dict[str, Any]], caps: di
             if status in COUNTING:
                 used.append((row, cap.key, amount if amount is not None else Decimal(0)))
             if reason is not None:
-                changed.append({"firm_id": firm, "event_id": row["event_id"], "rule_no": row["rule_no"],
-                                "cap_amount": amount, "cap_status": status, "capped_by": reason,
-                                "cap_yuan": round_yuan(amount) if amount is not None else None})
-    schema = pa.schema([("firm_id", pa.string()), ("event_id", pa.int64()), ("rule_no", pa.int64()),
-                        ("cap_amount", pa.decimal128(38, 6)), ("cap_status", pa.string()),
-                        ("capped_by", pa.string()), ("cap_yuan", pa.int64())])
+                changed.append(
+                    {
+                        "firm_id": firm,
+                        "event_id": row["event_id"],
+                        "rule_no": row["rule_no"],
+                        "cap_amount": amount,
+                        "cap_status": status,
+                        "capped_by": reason,
+                        "cap_yuan": round_yuan(amount) if amount is not None else None,
+                    }
+                )
+    schema = pa.schema(
+        [
+            ("firm_id", pa.string()),
+            ("event_id", pa.int64()),
+            ("rule_no", pa.int64()),
+            ("cap_amount", pa.decimal128(38, 6)),
+            ("cap_status", pa.string()),
+            ("capped_by", pa.string()),
+            ("cap_yuan", pa.int64()),
+        ]
+    )
     return pa.Table.from_pylist(changed, schema=schema)

@@ -138,8 +138,14 @@ class _Compiler:
                 known = ibis.literal(node.op != "==")
                 return ibis.cases((col.expr.notnull(), known), else_=null("boolean"))
         left, right = self(node.left), self(node.right)
-        ops = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
-               "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
+        ops = {
+            "==": lambda a, b: a == b,
+            "!=": lambda a, b: a != b,
+            "<": lambda a, b: a < b,
+            "<=": lambda a, b: a <= b,
+            ">": lambda a, b: a > b,
+            ">=": lambda a, b: a >= b,
+        }
         result = ops[node.op](left, right)
         known = [self.name(n) for n in (node.left, node.right)]
         if node.op in ("==", "!=") and any(c is not None and c.null_is_known for c in known):

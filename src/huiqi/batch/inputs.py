@@ -36,7 +36,9 @@ class RowProblem:
 
 
 def _type_of(fact: Fact) -> str:
-    return {"bool": "boolean", "integer": DEC, "decimal": DEC, "money": DEC, "date": "date"}.get(fact.type, "string")
+    return {"bool": "boolean", "integer": DEC, "decimal": DEC, "money": DEC, "date": "date"}.get(
+        fact.type, "string"
+    )
 
 
 def _as_text(col: ir.Value) -> ir.Value:
@@ -97,14 +99,25 @@ def _credit_code_ok(code: ir.StringValue) -> ir.BooleanValue:
 
 
 MESSAGES = {
-    "bool": "应为“是”或“否”", "integer": "应为范围内的整数", "decimal": "应为不小于0的数字",
-    "money": "应为不小于0的金额（元）", "date": "不是有效日期（YYYY-MM-DD）", "enum": "不在可选范围内",
-    "credit_code": "统一社会信用代码无效（长度、字符或校验位）", "string": "格式错误",
+    "bool": "应为“是”或“否”",
+    "integer": "应为范围内的整数",
+    "decimal": "应为不小于0的数字",
+    "money": "应为不小于0的金额（元）",
+    "date": "不是有效日期（YYYY-MM-DD）",
+    "enum": "不在可选范围内",
+    "credit_code": "统一社会信用代码无效（长度、字符或校验位）",
+    "string": "格式错误",
 }
 
 
-def _split(con: Any, name: str, table: ir.Table, columns: dict[str, ir.Value],
-           checks: dict[str, tuple[str, ir.Value]], raw_columns: list[str]) -> tuple[ir.Table, list[RowProblem]]:
+def _split(
+    con: Any,
+    name: str,
+    table: ir.Table,
+    columns: dict[str, ir.Value],
+    checks: dict[str, tuple[str, ir.Value]],
+    raw_columns: list[str],
+) -> tuple[ir.Table, list[RowProblem]]:
     """Materialise the typed table with one flag per check (compiled once), then split good rows from bad;
     only the bad rows come back to Python, with every bad column named."""
     flags = {f"__bad_{i}": bad for i, (_, bad) in enumerate(checks.values())}
@@ -119,8 +132,10 @@ def _split(con: Any, name: str, table: ir.Table, columns: dict[str, ir.Value],
             if row.get(f"__bad_{i}"):
                 col = column.split("#")[0]
                 value = row.get(f"__raw_{col}")
-                problems.append(RowProblem(label, int(row["_row"]), col, "" if value is None else str(value), message))
-    good = checked.filter(~any_bad).drop(*flags, *raws)
+                problems.append(
+                    RowProblem(label, int(row["_row"]), col, "" if value is None else str(value), message)
+                )
+    good = checked.filter(~any_bad).drop(*flags, *raws, "_row")  # row numbers were for the report only
     return materialize(con, name, good), problems
 
 
@@ -135,7 +150,11 @@ class Prepared:
 
 
 def _with_rows(data: pa.Table) -> pa.Table:
-    return data.append_column("_row", pa.array(range(1, data.num_rows + 1), type=pa.int64()))
+    """Number the rows as the user sees them: the spreadsheet row (``huiqi.first_row`` from the reader: 2 below
+    a header row, later when a template's description rows were skipped), else 1, 2, 3 …"""
+    meta = data.schema.metadata or {}
+    first = int(meta.get(b"huiqi.first_row", b"1"))
+    return data.append_column("_row", pa.array(range(first, first + data.num_rows), type=pa.int64()))
 
 
 def prepare(con: Any, firms: pa.Table, events: pa.Table | None, vocab: Vocabulary) -> Prepared:
@@ -164,24 +183,37 @@ def prepare(con: Any, firms: pa.Table, events: pa.Table | None, vocab: Vocabular
             columns[fact.name] = null(_type_of(fact))
     good, rejected = _split(con, "firms", raw, columns, checks, raw.columns)
     ev, event_rejects, n_events = _prepare_events(con, events, good, vocab)
-    return Prepared(good, ev, rejected + event_rejects, tuple(sorted(years)), good.count().to_pyarrow().as_py(),
-                    n_events)
+    ordered = sorted(rejected, key=lambda p: p.row) + sorted(event_rejects, key=lambda p: p.row)
+    return Prepared(good, ev, ordered, tuple(sorted(years)), good.count().to_pyarrow().as_py(), n_events)
 
 
-def _prepare_events(con: Any, events: pa.Table | None, firms: ir.Table, vocab: Vocabulary) -> tuple[ir.Table, list[RowProblem], int]:
+def _prepare_events(
+    con: Any, events: pa.Table | None, firms: ir.Table, vocab: Vocabulary
+) -> tuple[ir.Table, list[RowProblem], int]:
     fields = {f.name: f for f in (*EVENT_BASE, *vocab.event_fields)}
     if events is None or events.num_rows == 0:
-        schema = {"firm_id": "string", "event_id": "int64", "type": "string",
-                  **{n: _type_of(f) for n, f in fields.items()}}
+        schema = {
+            "firm_id": "string",
+            "event_id": "int64",
+            "type": "string",
+            **{n: _type_of(f) for n, f in fields.items()},
+        }
         empty = pa.Table.from_pylist([], schema=ibis.schema(schema).to_pyarrow())
         return load(con, "events", empty), [], 0
     raw = load(con, "events_raw", _with_rows(events))
     labels = {e.label: e.name for e in vocab.events}
     type_text = _as_text(raw.type)
-    etype = ibis.cases(*((type_text == label, name) for label, name in labels.items()), else_=type_text) \
-        if labels else type_text
-    columns: dict[str, ir.Value] = {"firm_id": _as_text(raw.firm_id), "event_id": raw._row, "_row": raw._row,
-                                    "type": etype}
+    etype = (
+        ibis.cases(*((type_text == label, name) for label, name in labels.items()), else_=type_text)
+        if labels
+        else type_text
+    )
+    columns: dict[str, ir.Value] = {
+        "firm_id": _as_text(raw.firm_id),
+        "event_id": raw._row,
+        "_row": raw._row,
+        "type": etype,
+    }
     checks: dict[str, tuple[str, ir.Value]] = {
         "type": ("未知的事项类型", ~etype.isin(list(vocab.event_by_name))),
         "firm_id": ("企业编号不在企业表中（或该企业行有误）", ~columns["firm_id"].isin(firms.firm_id)),
@@ -193,12 +225,16 @@ def _prepare_events(con: Any, events: pa.Table | None, firms: ir.Table, vocab: V
         value, bad = _convert(raw[name], fact, vocab.regions)
         columns[name] = value
         checks[name] = (f"{fact.label}{MESSAGES[fact.type]}", bad)
-    checks["date"] = ("缺少日期或日期无效", checks.get("date", ("", ibis.literal(False)))[1] | columns["date"].isnull())
+    checks["date"] = (
+        "缺少日期或日期无效",
+        checks.get("date", ("", ibis.literal(False)))[1] | columns["date"].isnull(),
+    )
     pairs = [f"{e.name}|{lv}" for e in vocab.events for lv in e.levels]
     without = [e.name for e in vocab.events if not e.levels]
-    level_ok = ibis.cases((etype.isin(without), columns["level"].isnull()),
-                          else_=(etype.concat("|").concat(columns["level"].coalesce(""))).isin(pairs))
+    level_ok = ibis.cases(
+        (etype.isin(without), columns["level"].isnull()),
+        else_=(etype.concat("|").concat(columns["level"].coalesce(""))).isin(pairs),
+    )
     checks["level"] = ("级别/类别不适用于该事项类型", ~level_ok)
     table, rejected = _split(con, "events", raw, columns, checks, raw.columns)
-    table = table.drop("_row")
     return table, rejected, table.count().to_pyarrow().as_py()

@@ -17,24 +17,69 @@ if TYPE_CHECKING:
 
 # output column → plan column
 AWARD_COLUMNS = {
-    "firm_id": "firm_id", "event_id": "event_id", "rule_no": "rule_no", "rule_id": "rule_id",
-    "document_id": "doc_id", "article": "article", "title": "title", "event_type": "e__type",
-    "event_date": "e__date", "level": "e__level", "subject": "e__subject", "basis": "basis",
-    "amount_yuan": "amount_yuan", "status": "status", "draft": "doc_draft", "department": "department",
-    "group_id": "group_id", "excluded_by": "excluded_by", "halved_by": "halved_by",
-    "set_aside_by": "set_aside_by", "capped_by": "capped_by",
+    "firm_id": "firm_id",
+    "event_id": "event_id",
+    "rule_no": "rule_no",
+    "rule_id": "rule_id",
+    "document_id": "doc_id",
+    "article": "article",
+    "title": "title",
+    "event_type": "e__type",
+    "event_date": "e__date",
+    "level": "e__level",
+    "subject": "e__subject",
+    "basis": "basis",
+    "amount_yuan": "amount_yuan",
+    "status": "status",
+    "draft": "doc_draft",
+    "department": "department",
+    "group_id": "group_id",
+    "excluded_by": "excluded_by",
+    "halved_by": "halved_by",
+    "set_aside_by": "set_aside_by",
+    "capped_by": "capped_by",
 }
 
 HEADERS_ZH = {
-    "firm_id": "企业编号", "rule_id": "规则", "document_id": "文件", "article": "条款", "title": "奖补事项",
-    "event_type": "事项类型", "event_date": "事项日期", "level": "级别/类别", "subject": "对象", "basis": "依据类型",
-    "amount_yuan": "金额（元）", "status": "状态", "draft": "征求意见稿", "department": "责任部门",
-    "group_id": "从高不重复分组", "excluded_by": "不予享受原因", "halved_by": "减半原因", "set_aside_by": "未另计原因",
-    "capped_by": "累计上限", "exact_yuan": "定额合计（元）", "up_to_yuan": "最高合计（元）",
-    "at_least_yuan": "不低于合计（元）", "unquantified": "支持（项）", "non_monetary": "非资金（项）",
-    "firms_reached": "涉及企业数", "lines": "行数", "excluded": "不予享受行数", "halved": "减半行数",
-    "set_aside": "未另计行数", "needs_info": "需补充信息行数", "region": "注册地", "lines_counted": "计入行数",
-    "reason": "原因", "count": "次数", "table": "表", "row": "行号", "column": "列", "value": "值", "message": "问题",
+    "firm_id": "企业编号",
+    "rule_id": "规则",
+    "document_id": "文件",
+    "article": "条款",
+    "title": "奖补事项",
+    "event_type": "事项类型",
+    "event_date": "事项日期",
+    "level": "级别/类别",
+    "subject": "对象",
+    "basis": "依据类型",
+    "amount_yuan": "金额（元）",
+    "status": "状态",
+    "draft": "征求意见稿",
+    "department": "责任部门",
+    "group_id": "从高不重复分组",
+    "excluded_by": "不予享受原因",
+    "halved_by": "减半原因",
+    "set_aside_by": "未另计原因",
+    "capped_by": "累计上限",
+    "exact_yuan": "定额合计（元）",
+    "up_to_yuan": "最高合计（元）",
+    "at_least_yuan": "不低于合计（元）",
+    "unquantified": "支持（项）",
+    "non_monetary": "非资金（项）",
+    "firms_reached": "涉及企业数",
+    "lines": "行数",
+    "excluded": "不予享受行数",
+    "halved": "减半行数",
+    "set_aside": "未另计行数",
+    "needs_info": "需补充信息行数",
+    "region": "注册地",
+    "lines_counted": "计入行数",
+    "reason": "原因",
+    "count": "次数",
+    "table": "表",
+    "row": "行号",
+    "column": "列",
+    "value": "值",
+    "message": "问题",
 }
 
 _SUMS = """
@@ -54,11 +99,15 @@ def _sql(query: str, **tables: pa.Table) -> pa.Table:
 
 
 def firm_totals(awards: pa.Table, firms: pa.Table) -> pa.Table:
-    return _sql(f"""
+    return _sql(
+        f"""
         select f.firm_id, f.region, {_SUMS},
                count(a.status) filter (where status in ('paid', 'halved')) lines_counted
         from firms f left join awards a using (firm_id)
-        group by f.firm_id, f.region order by f.firm_id""", awards=awards, firms=firms)
+        group by f.firm_id, f.region order by f.firm_id""",
+        awards=awards,
+        firms=firms,
+    )
 
 
 def summaries(awards: pa.Table, totals: pa.Table, corpus: Corpus) -> dict[str, pa.Table]:
@@ -66,22 +115,36 @@ def summaries(awards: pa.Table, totals: pa.Table, corpus: Corpus) -> dict[str, p
         count(*) lines, count(*) filter (where status = 'excluded') excluded,
         count(*) filter (where status = 'halved') halved, count(*) filter (where status = 'set_aside') set_aside,
         count(*) filter (where status = 'needs_info') needs_info"""
-    titles = pa.table({"document_id": [d.id for d in corpus], "document_title": [d.meta.short_title for d in corpus]})
-    with_region = _sql("select a.*, t.region from awards a join totals t using (firm_id)", awards=awards,
-                       totals=totals)
+    titles = pa.table(
+        {"document_id": [d.id for d in corpus], "document_title": [d.meta.short_title for d in corpus]}
+    )
+    with_region = _sql(
+        "select a.*, t.region from awards a join totals t using (firm_id)", awards=awards, totals=totals
+    )
     return {
-        "by_document": _sql(f"""select a.document_id, d.document_title, {_SUMS}, {counts}
+        "by_document": _sql(
+            f"""select a.document_id, d.document_title, {_SUMS}, {counts}
             from awards a left join titles d using (document_id) group by all order by 1""",
-                            awards=awards, titles=titles),
-        "by_article": _sql(f"""select document_id, article, title, {_SUMS}, {counts},
+            awards=awards,
+            titles=titles,
+        ),
+        "by_article": _sql(
+            f"""select document_id, article, title, {_SUMS}, {counts},
                                       try_cast(split_part(article, '.', 1) as integer) article_no
                                from awards group by document_id, article, title
-                               order by document_id, article_no, article, title""", awards=awards).drop(["article_no"]),
-        "by_department": _sql(f"select coalesce(department, '（未注明）') department, {_SUMS}, {counts} "
-                              "from awards group by all order by 1", awards=awards),
-        "by_region": _sql(f"select region, {_SUMS}, {counts} from awards group by all order by 1",
-                          awards=with_region),
-        "reasons": _sql("""
+                               order by document_id, article_no, article, title""",
+            awards=awards,
+        ).drop(["article_no"]),
+        "by_department": _sql(
+            f"select coalesce(department, '（未注明）') department, {_SUMS}, {counts} "
+            "from awards group by all order by 1",
+            awards=awards,
+        ),
+        "by_region": _sql(
+            f"select region, {_SUMS}, {counts} from awards group by all order by 1", awards=with_region
+        ),
+        "reasons": _sql(
+            """
             with split as (
               select 'excluded' status, unnest(string_split(excluded_by, ',')) reason
                 from awards where status = 'excluded' and excluded_by is not null
@@ -90,15 +153,26 @@ def summaries(awards: pa.Table, totals: pa.Table, corpus: Corpus) -> dict[str, p
                 from awards where halved_by is not null and status in ('halved', 'needs_info')
               union all
               select 'set_aside', set_aside_by from awards where status = 'set_aside')
-            select status, reason, count(*) count from split group by all order by 1, 3 desc""", awards=awards),
+            select status, reason, count(*) count from split group by all order by 1, 3 desc""",
+            awards=awards,
+        ),
     }
 
 
 def rejected_table(result: BatchResult) -> pa.Table:
-    rows = [{"table": p.table, "row": p.row, "column": p.column, "value": p.value, "message": p.message}
-            for p in result.rejected]
-    schema = pa.schema([("table", pa.string()), ("row", pa.int64()), ("column", pa.string()),
-                        ("value", pa.string()), ("message", pa.string())])
+    rows = [
+        {"table": p.table, "row": p.row, "column": p.column, "value": p.value, "message": p.message}
+        for p in result.rejected
+    ]
+    schema = pa.schema(
+        [
+            ("table", pa.string()),
+            ("row", pa.int64()),
+            ("column", pa.string()),
+            ("value", pa.string()),
+            ("message", pa.string()),
+        ]
+    )
     return pa.Table.from_pylist(rows, schema=schema)
 
 
@@ -111,11 +185,23 @@ def write_outputs(result: BatchResult, out: Path, fmt: str = "parquet") -> list[
     from huiqi.tabular import write_table, write_workbook
 
     out.mkdir(parents=True, exist_ok=True)
-    tables: dict[str, pa.Table] = {"awards": result.awards, "firms": result.firms, **result.summary,
-                                   "rejected": rejected_table(result)}
+    tables: dict[str, pa.Table] = {
+        "awards": result.awards,
+        "firms": result.firms,
+        **result.summary,
+        "rejected": rejected_table(result),
+    }
     if fmt == "xlsx":
-        names = {"by_document": "汇总", "by_article": "按条款", "by_department": "按部门", "by_region": "按地区",
-                 "reasons": "原因", "firms": "企业合计", "awards": "奖补明细", "rejected": "未通过校验"}
+        names = {
+            "by_document": "汇总",
+            "by_article": "按条款",
+            "by_department": "按部门",
+            "by_region": "按地区",
+            "reasons": "原因",
+            "firms": "企业合计",
+            "awards": "奖补明细",
+            "rejected": "未通过校验",
+        }
         sheets: dict[str, Any] = {}
         for key, title in names.items():
             table = tables[key]

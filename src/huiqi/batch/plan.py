@@ -46,8 +46,14 @@ def numbered(rulebook: Rulebook) -> list[tuple[int, DocumentRules, CompiledRule]
     return [(no, doc, r) for no, (doc, r) in enumerate(pairs, start=1)]
 
 
-def scope(corpus: Corpus, rulebook: Rulebook, vocab: Vocabulary, as_of: dt.date, include_drafts: bool,
-          publication: dict[str, dt.date]) -> Scope:
+def scope(
+    corpus: Corpus,
+    rulebook: Rulebook,
+    vocab: Vocabulary,
+    as_of: dt.date,
+    include_drafts: bool,
+    publication: dict[str, dt.date],
+) -> Scope:
     """The rules in force for this run, as data: which rules, where, and the dates of the events they take
     (the window, cut at the as-of date)."""
     numbers = {r.id: no for no, _, r in numbered(rulebook)}
@@ -64,8 +70,12 @@ def scope(corpus: Corpus, rulebook: Rulebook, vocab: Vocabulary, as_of: dt.date,
         windows[doc.id] = (start, min(end, as_of))
         pairs += [(doc.id, r) for r in vocab.regions if corpus.covers(meta.jurisdiction, r)]
         rules += [(numbers[r.id], doc_rules, r) for r in doc_rules.rules]
-    table = pa.table({"s_doc": pa.array([d for d, _ in pairs], pa.string()),
-                      "s_region": pa.array([r for _, r in pairs], pa.string())})
+    table = pa.table(
+        {
+            "s_doc": pa.array([d for d, _ in pairs], pa.string()),
+            "s_region": pa.array([r for _, r in pairs], pa.string()),
+        }
+    )
     return Scope(rules, table, windows)
 
 
@@ -78,28 +88,55 @@ def rules_table(sc: Scope, rulebook: Rulebook, corpus: Corpus) -> pa.Table:
         across = cross.get(r.id, (None, None))[1] or (group if group is not None and group.members else None)
         start, end = sc.windows[doc.document]
         document, meta = doc.document, corpus.document(doc.document).meta
-        rows.append({
-            "rule_no": no, "rule_id": r.id, "doc_id": document, "article": rule.article, "title": rule.title,
-            "trigger": rule.trigger.event, "first_time": rule.trigger.first_time, "w_from": start, "w_until": end,
-            "basis": rule.amount.basis.value, "line": r.line or 0, "once": rule.once,
-            "group_id": group.id if group is not None else None,
-            "group_by_subject": bool(group is not None and group.per == "subject"),
-            "across_id": across.id if across is not None else None,
-            "across_by_subject": bool(across is not None and across.per == "subject"),
-            "department": rule.department,
-            "doc_city": meta.level == "市", "doc_draft": meta.status is DocStatus.draft,
-        })
+        rows.append(
+            {
+                "rule_no": no,
+                "rule_id": r.id,
+                "doc_id": document,
+                "article": rule.article,
+                "title": rule.title,
+                "trigger": rule.trigger.event,
+                "first_time": rule.trigger.first_time,
+                "w_from": start,
+                "w_until": end,
+                "basis": rule.amount.basis.value,
+                "line": r.line or 0,
+                "once": rule.once,
+                "group_id": group.id if group is not None else None,
+                "group_by_subject": bool(group is not None and group.per == "subject"),
+                "across_id": across.id if across is not None else None,
+                "across_by_subject": bool(across is not None and across.per == "subject"),
+                "department": rule.department,
+                "doc_city": meta.level == "市",
+                "doc_draft": meta.status is DocStatus.draft,
+            }
+        )
     return pa.Table.from_pylist(rows, schema=RULES_SCHEMA)
 
 
-RULES_SCHEMA = pa.schema([
-    ("rule_no", pa.int64()), ("rule_id", pa.string()), ("doc_id", pa.string()), ("article", pa.string()),
-    ("title", pa.string()), ("trigger", pa.string()), ("first_time", pa.bool_()), ("w_from", pa.date32()),
-    ("w_until", pa.date32()), ("basis", pa.string()), ("line", pa.int64()), ("once", pa.bool_()),
-    ("group_id", pa.string()), ("group_by_subject", pa.bool_()), ("across_id", pa.string()),
-    ("across_by_subject", pa.bool_()), ("department", pa.string()), ("doc_city", pa.bool_()),
-    ("doc_draft", pa.bool_()),
-])
+RULES_SCHEMA = pa.schema(
+    [
+        ("rule_no", pa.int64()),
+        ("rule_id", pa.string()),
+        ("doc_id", pa.string()),
+        ("article", pa.string()),
+        ("title", pa.string()),
+        ("trigger", pa.string()),
+        ("first_time", pa.bool_()),
+        ("w_from", pa.date32()),
+        ("w_until", pa.date32()),
+        ("basis", pa.string()),
+        ("line", pa.int64()),
+        ("once", pa.bool_()),
+        ("group_id", pa.string()),
+        ("group_by_subject", pa.bool_()),
+        ("across_id", pa.string()),
+        ("across_by_subject", pa.bool_()),
+        ("department", pa.string()),
+        ("doc_city", pa.bool_()),
+        ("doc_draft", pa.bool_()),
+    ]
+)
 
 
 class Facts:
@@ -114,8 +151,10 @@ class Facts:
             fact = self.vocab.firm_by_name[name]
             col = self.t[f"f__{name}"]
             if fact.has_default:
-                return Col(col if fact.default is None else col.coalesce(_literal(fact.default)),
-                           null_is_known=fact.default is None)
+                return Col(
+                    col if fact.default is None else col.coalesce(_literal(fact.default)),
+                    null_is_known=fact.default is None,
+                )
             return Col(col)
         if head == "event":
             col = self.t[f"e__{name}"]
@@ -141,8 +180,14 @@ def _literal(value: object) -> ir.Value:
     return ibis.literal(value)
 
 
-def _by_rule(t: ir.Table, rulebook: Rulebook, pick: Callable[[CompiledRule], Node | None], facts: Facts,
-             otherwise: ir.Value, field: str) -> ir.Value:
+def _by_rule(
+    t: ir.Table,
+    rulebook: Rulebook,
+    pick: Callable[[CompiledRule], Node | None],
+    facts: Facts,
+    otherwise: ir.Value,
+    field: str,
+) -> ir.Value:
     branches = []
     for no, doc, r in numbered(rulebook):
         node = pick(r)
@@ -156,8 +201,15 @@ def load_scope(con: Any, sc: Scope, rulebook: Rulebook, corpus: Corpus) -> tuple
     return load(con, "rules", rules_table(sc, rulebook, corpus)), load(con, "doc_regions", sc.doc_regions)
 
 
-def candidates(firms: ir.Table, events: ir.Table, rules: ir.Table, regions: ir.Table, rulebook: Rulebook,
-               vocab: Vocabulary, years: tuple[int, ...]) -> ir.Table:
+def candidates(
+    firms: ir.Table,
+    events: ir.Table,
+    rules: ir.Table,
+    regions: ir.Table,
+    rulebook: Rulebook,
+    vocab: Vocabulary,
+    years: tuple[int, ...],
+) -> ir.Table:
     """The plan up to the general provisions. It reads the run's scope from the ``rules`` and
     ``doc_regions`` tables, so its SQL depends only on the rulebook, the input columns and the years."""
     ev = events.rename({f"e__{c}": c for c in events.columns if c not in ("firm_id", "event_id")})
@@ -165,20 +217,25 @@ def candidates(firms: ir.Table, events: ir.Table, rules: ir.Table, regions: ir.T
     t = ev.join(rules, ev.e__type == rules.trigger)
     t = t.filter((t.e__date >= t.w_from) & (t.e__date <= t.w_until))
     t = t.join(fm, "firm_id")
-    t = t.join(regions, (t.doc_id == regions.s_doc) & (t.f__region == regions.s_region)).drop("s_doc", "s_region")
+    t = t.join(regions, (t.doc_id == regions.s_doc) & (t.f__region == regions.s_region)).drop(
+        "s_doc", "s_region"
+    )
     facts = Facts(t, vocab, years)
     where = _by_rule(t, rulebook, lambda r: r.where, facts, ibis.literal(True), "trigger.where")
     when = _by_rule(t, rulebook, lambda r: r.when, facts, ibis.literal(True), "when")
     first = ibis.cases((t.first_time, t.e__first_time), else_=ibis.literal(True))
     t = t.mutate(c_where=where, c_first=first, c_when=when)
-    t = t.filter((t.c_where.isnull() | t.c_where) & (t.c_first.isnull() | t.c_first)
-                 & (t.c_when.isnull() | t.c_when))
+    t = t.filter(
+        (t.c_where.isnull() | t.c_where) & (t.c_first.isnull() | t.c_first) & (t.c_when.isnull() | t.c_when)
+    )
     t = t.mutate(m_missing=t.c_where.isnull() | t.c_first.isnull() | t.c_when.isnull())
     facts = Facts(t, vocab, years)
     amount = _by_rule(t, rulebook, lambda r: r.formula, facts, null(), "amount.formula")
     has_formula = [no for no, _, r in numbered(rulebook) if r.formula is not None]
-    t = t.mutate(amount=ibis.cases((amount < 0, dec(0)), else_=amount),
-                 f_missing=t.rule_no.isin(has_formula) & amount.isnull())
+    t = t.mutate(
+        amount=ibis.cases((amount < 0, dec(0)), else_=amount),
+        f_missing=t.rule_no.isin(has_formula) & amount.isnull(),
+    )
     return _provisions(t, rulebook, vocab, years)
 
 
@@ -194,7 +251,11 @@ def _provisions(t: ir.Table, rulebook: Rulebook, vocab: Vocabulary, years: tuple
         here = t.doc_id == doc_id
         for p in doc.provisions:
             prov, source = p.provision, Source(file=str(doc.path), rule=p.provision.id)
-            exempt = compile_node(p.unless, facts, source=source).coalesce(False) if p.unless else ibis.literal(False)
+            exempt = (
+                compile_node(p.unless, facts, source=source).coalesce(False)
+                if p.unless
+                else ibis.literal(False)
+            )
             bites = compile_node(p.when, facts, source=source)
             active = here & ~exempt
             hit = (active & bites).coalesce(False)
@@ -206,8 +267,9 @@ def _provisions(t: ir.Table, rulebook: Rulebook, vocab: Vocabulary, years: tuple
                 halved = halved | hit
                 factor = factor * ibis.cases((hit, dec(Decimal("0.5"))), else_=dec(1))
                 halved_by.append(ibis.cases((hit, ibis.literal(prov.id)), else_=null("string")))
-    status = ibis.cases((excluded, "excluded"), (missing, "needs_info"), (halved & (base == "paid"), "halved"),
-                        else_=base)
+    status = ibis.cases(
+        (excluded, "excluded"), (missing, "needs_info"), (halved & (base == "paid"), "halved"), else_=base
+    )
     joined = {
         "excluded_by": _join(excluded_by),
         "halved_by": _join(halved_by),
@@ -224,29 +286,48 @@ def _join(parts: list[Any]) -> ir.Value:
     return out
 
 
-def _keep_highest(t: ir.Table, key: list[Any], active: ir.Value, order: list[Any], reason: ir.Value) -> ir.Table:
+def _keep_highest(
+    t: ir.Table, key: list[Any], active: ir.Value, order: list[Any], reason: ir.Value
+) -> ir.Table:
     """Among counting rows with the same key, keep the first by ``order``; set the others aside."""
     counting = t.status.isin(COUNTING) & active
     window = ibis.window(group_by=[*key, counting], order_by=order)
     rank = ibis.row_number().over(window)
     t = t.mutate(_rank=rank, _counting=counting)
     lose = t._counting & (t._rank > 0)
-    return t.mutate(status=ibis.cases((lose, "set_aside"), else_=t.status),
-                    set_aside_by=ibis.cases((lose, reason), else_=t.set_aside_by)).drop("_rank", "_counting")
+    return t.mutate(
+        status=ibis.cases((lose, "set_aside"), else_=t.status),
+        set_aside_by=ibis.cases((lose, reason), else_=t.set_aside_by),
+    ).drop("_rank", "_counting")
 
 
 def _seen_before(t: ir.Table, prior: ir.Table) -> ir.Table:
     """``_prior``: an earlier award of the same document, article, event type (or any) and subject."""
-    keys = prior.select(pk_firm=prior.firm_id, pk_doc=prior.document, pk_article=prior.article,
-                        pk_event=prior.event.coalesce("*"), pk_subject=prior.subject.coalesce("")).distinct()
-    on = (t.firm_id == keys.pk_firm) & (t.doc_id == keys.pk_doc) & (t.article == keys.pk_article) \
+    keys = prior.select(
+        pk_firm=prior.firm_id,
+        pk_doc=prior.document,
+        pk_article=prior.article,
+        pk_event=prior.event.coalesce("*"),
+        pk_subject=prior.subject.coalesce(""),
+    ).distinct()
+    on = (
+        (t.firm_id == keys.pk_firm)
+        & (t.doc_id == keys.pk_doc)
+        & (t.article == keys.pk_article)
         & (t.subject_key == keys.pk_subject)
+    )
     exact = keys.filter(keys.pk_event != "*")
-    anyev = keys.filter(keys.pk_event == "*").select("pk_firm", "pk_doc", "pk_article", "pk_subject").distinct()
+    anyev = (
+        keys.filter(keys.pk_event == "*").select("pk_firm", "pk_doc", "pk_article", "pk_subject").distinct()
+    )
     t = t.left_join(exact, on & (exact.pk_event == t.e__type)).mutate(_p1=ibis._.pk_firm.notnull())
     t = t.drop(*[c for c in t.columns if c.startswith("pk_")])
-    on = (t.firm_id == anyev.pk_firm) & (t.doc_id == anyev.pk_doc) & (t.article == anyev.pk_article) \
+    on = (
+        (t.firm_id == anyev.pk_firm)
+        & (t.doc_id == anyev.pk_doc)
+        & (t.article == anyev.pk_article)
         & (t.subject_key == anyev.pk_subject)
+    )
     t = t.left_join(anyev, on).mutate(_prior=ibis._._p1 | ibis._.pk_firm.notnull())
     return t.drop(*[c for c in t.columns if c.startswith("pk_")], "_p1")
 
@@ -257,22 +338,38 @@ def stacking(t: ir.Table, prior: ir.Table | None) -> ir.Table:
     if prior is not None:
         t = _seen_before(t, prior)
         lose = t.once & t._prior & t.status.isin(COUNTING)
-        t = t.mutate(status=ibis.cases((lose, "set_aside"), else_=t.status),
-                     set_aside_by=ibis.cases((lose, ibis.literal("once")), else_=t.set_aside_by)).drop("_prior")
+        t = t.mutate(
+            status=ibis.cases((lose, "set_aside"), else_=t.status),
+            set_aside_by=ibis.cases((lose, ibis.literal("once")), else_=t.set_aside_by),
+        ).drop("_prior")
     value = t.amount.coalesce(dec(0))
-    t = _keep_highest(t, [t.firm_id, t.rule_no, t.subject_key], t.once,
-                      [ibis.desc(value), t.line, t.e__date, t.event_id], ibis.literal("once"))
+    t = _keep_highest(
+        t,
+        [t.firm_id, t.rule_no, t.subject_key],
+        t.once,
+        [ibis.desc(value), t.line, t.e__date, t.event_id],
+        ibis.literal("once"),
+    )
     value = t.amount.coalesce(dec(0))
     group_subject = ibis.cases((t.group_by_subject, t.subject_key), else_="")
-    t = _keep_highest(t, [t.firm_id, t.doc_id, t.group_id, group_subject], t.group_id.notnull(),
-                      [ibis.desc(value), t.line, t.e__date, t.event_id], t.group_id)
+    t = _keep_highest(
+        t,
+        [t.firm_id, t.doc_id, t.group_id, group_subject],
+        t.group_id.notnull(),
+        [ibis.desc(value), t.line, t.e__date, t.event_id],
+        t.group_id,
+    )
     value = t.amount.coalesce(dec(0))
     across_subject = ibis.cases((t.across_by_subject, t.subject_key), else_="")
     level = ibis.cases((t.doc_city, 1), else_=0)
     official = ibis.cases((t.doc_draft, 0), else_=1)
-    return _keep_highest(t, [t.firm_id, t.across_id, across_subject], t.across_id.notnull(),
-                         [ibis.desc(value), ibis.desc(level), ibis.desc(official), t.e__date, t.event_id],
-                         t.across_id)
+    return _keep_highest(
+        t,
+        [t.firm_id, t.across_id, across_subject],
+        t.across_id.notnull(),
+        [ibis.desc(value), ibis.desc(level), ibis.desc(official), t.e__date, t.event_id],
+        t.across_id,
+    )
 
 
 EVENT_COLUMNS = tuple(f.name for f in EVENT_BASE)

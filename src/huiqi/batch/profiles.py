@@ -14,8 +14,13 @@ from huiqi.batch.compile import DEC
 from huiqi.vocab.catalogue import EVENT_BASE, Fact, Vocabulary
 from huiqi.vocab.profile import Profile
 
-_ARROW = {"bool": pa.bool_(), "integer": pa.decimal128(38, 6), "decimal": pa.decimal128(38, 6),
-          "money": pa.decimal128(38, 6), "date": pa.date32()}
+_ARROW = {
+    "bool": pa.bool_(),
+    "integer": pa.decimal128(38, 6),
+    "decimal": pa.decimal128(38, 6),
+    "money": pa.decimal128(38, 6),
+    "date": pa.date32(),
+}
 assert DEC == "decimal(38, 6)"
 
 
@@ -42,8 +47,10 @@ def tables_from_profiles(
         for y in years:
             firm_cols[f"{fact.name}_{y}"] = (_arrow_type(fact), [])
     fields = {f.name: f for f in (*EVENT_BASE, *vocab.event_fields)}
-    event_cols: dict[str, tuple[pa.DataType, list[object]]] = {"firm_id": (pa.string(), []),
-                                                               "type": (pa.string(), [])}
+    event_cols: dict[str, tuple[pa.DataType, list[object]]] = {
+        "firm_id": (pa.string(), []),
+        "type": (pa.string(), []),
+    }
     for name, fact in fields.items():
         event_cols[name] = (_arrow_type(fact), [])
     prior_rows = []
@@ -57,16 +64,39 @@ def tables_from_profiles(
         for event in profile.events:
             event_cols["firm_id"][1].append(firm_id)
             event_cols["type"][1].append(event.type)
-            base = {"date": event.date, "level": event.level, "subject": event.subject,
-                    "first_time": event.first_time}
+            base = {
+                "date": event.date,
+                "level": event.level,
+                "subject": event.subject,
+                "first_time": event.first_time,
+            }
             for name, fact in fields.items():
-                event_cols[name][1].append(_value(fact, base[name] if name in base else event.fields.get(name)))
+                event_cols[name][1].append(
+                    _value(fact, base[name] if name in base else event.fields.get(name))
+                )
         for p in profile.prior_awards:
-            prior_rows.append({"firm_id": firm_id, "document": p.document, "article": p.article, "event": p.event,
-                               "subject": p.subject, "date": p.date, "amount": Decimal(p.amount)})
+            prior_rows.append(
+                {
+                    "firm_id": firm_id,
+                    "document": p.document,
+                    "article": p.article,
+                    "event": p.event,
+                    "subject": p.subject,
+                    "date": p.date,
+                    "amount": Decimal(p.amount),
+                }
+            )
     firms = pa.table({k: pa.array(v, type=t) for k, (t, v) in firm_cols.items()})
     events = pa.table({k: pa.array(v, type=t) for k, (t, v) in event_cols.items()})
-    prior_schema = pa.schema([("firm_id", pa.string()), ("document", pa.string()), ("article", pa.string()),
-                              ("event", pa.string()), ("subject", pa.string()), ("date", pa.date32()),
-                              ("amount", pa.decimal128(38, 6))])
+    prior_schema = pa.schema(
+        [
+            ("firm_id", pa.string()),
+            ("document", pa.string()),
+            ("article", pa.string()),
+            ("event", pa.string()),
+            ("subject", pa.string()),
+            ("date", pa.date32()),
+            ("amount", pa.decimal128(38, 6)),
+        ]
+    )
     return firms, events, pa.Table.from_pylist(prior_rows, schema=prior_schema)

@@ -24,8 +24,9 @@ def spark_backend(master: str | None = None) -> Any:
     from pyspark.sql import SparkSession
 
     os.environ.setdefault("PYSPARK_PYTHON", os.environ.get("PYSPARK_PYTHON", "python3"))
-    builder = SparkSession.builder.appName("huiqi-batch").master(master or os.environ.get("HUIQI_SPARK_MASTER",
-                                                                                          "local[2]"))
+    builder = SparkSession.builder.appName("huiqi-batch").master(
+        master or os.environ.get("HUIQI_SPARK_MASTER", "local[2]")
+    )
     for key, value in SPARK_CONF.items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()

@@ -21,6 +21,9 @@ COMMAND_MODULES = (
     "huiqi.cli.corpus_cmds",
     "huiqi.cli.calc_cmds",
     "huiqi.cli.rules_cmds",
+    "huiqi.cli.batch_cmds",
+    "huiqi.cli.web_cmds",
+    "huiqi.cli.ledger_cmds",
 )
 
 for _name in COMMAND_MODULES:

@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""Load test (not a test): POST /api/calc from many concurrent clients on loopback; prints p50/p99 latency
+and throughput for docs/benchmarks.md. Bounded: stops after --requests or --seconds, whichever comes first.
+
+    .venv/bin/python scripts/load_calc.py                      # starts `huiqi serve` on a free port
+    .venv/bin/python scripts/load_calc.py --clients 50 --requests 3000 --workers 2
+    .venv/bin/python scripts/load_calc.py --url http://127.0.0.1:8000   # an app already running
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from huiqi.corpus import get_corpus
+from huiqi.vocab import read_profile_file
+
+
+def bodies() -> list[dict[str, object]]:
+    """Every bundled example firm, drafts included (the most work per request)."""
+    out = []
+    for source in get_corpus().sources:
+        for path in sorted(Path(source.examples_dir).glob("*.yaml")):
+            out.append({"profile": read_profile_file(path), "include_drafts": True})
+    return out
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(workers: int, data_dir: str) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    huiqi = Path(sys.executable).parent / "huiqi"
+    cmd = [str(huiqi), "serve", "--port", str(port), "--workers", str(workers)]
+    env = {**os.environ, "HUIQI_DATA_DIR": data_dir}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"the server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+        try:
+            if httpx.get(url + "/api/documents", timeout=2).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.terminate()
+    raise SystemExit("the server did not start within 60 s")
+
+
+async def drive(
+    url: str, clients: int, total: int, seconds: float
+) -> tuple[list[float], dict[int, int], float]:
+    payloads = bodies()
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    issued = 0
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
+        for body in payloads:  # warm-up: caches, first imports
+            (await client.post("/api/calc", json=body)).raise_for_status()
+        start = time.perf_counter()
+        stop_at = start + seconds
+
+        async def worker() -> None:
+            nonlocal issued
+            while issued < total and time.perf_counter() < stop_at:
+                body = payloads[issued % len(payloads)]
+                issued += 1
+                t0 = time.perf_counter()
+                try:
+                    status = (await client.post("/api/calc", json=body)).status_code
+                except httpx.HTTPError:
+                    status = 0
+                latencies.append(time.perf_counter() - t0)
+                statuses[status] = statuses.get(status, 0) + 1
+
+        await asyncio.gather(*(worker() for _ in range(clients)))
+        elapsed = time.perf_counter() - start
+    return latencies, statuses, elapsed
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--clients", type=int, default=50, help="concurrent clients (default 50)")
+    parser.add_argument("--requests", type=int, default=2000, help="stop after this many requests")
+    parser.add_argument("--seconds", type=float, default=60.0, help="… or after this many seconds")
+    parser.add_argument("--workers", type=int, default=1, help="server processes when starting one")
+    parser.add_argument("--url", help="use an app already running here instead of starting one")
+    args = parser.parse_args()
+    proc = None
+    with tempfile.TemporaryDirectory(prefix="huiqi-load-") as data_dir:
+        if args.url:
+            url = args.url.rstrip("/")
+        else:
+            proc, url = start_server(args.workers, data_dir)
+        try:
+            latencies, statuses, elapsed = asyncio.run(drive(url, args.clients, args.requests, args.seconds))
+        finally:
+            if proc is not None:
+                proc.terminate()
+                proc.wait(timeout=30)
+    ms = [v * 1000 for v in latencies]
+    ok = statuses.get(200, 0)
+    print(
+        f"# POST /api/calc load — {platform.python_implementation()} {platform.python_version()}, "
+        f"{platform.machine()}, {os.cpu_count()} CPUs, server workers={args.workers if not args.url else '?'}"
+    )
+    print(f"clients            {args.clients}")
+    print(
+        f"requests           {len(ms)} ({ok} × 200; others: { {k: v for k, v in statuses.items() if k != 200} })"
+    )
+    print(f"duration           {elapsed:.1f} s")
+    print(f"throughput         {len(ms) / elapsed:.1f} requests/s")
+    print(f"latency p50        {percentile(ms, 0.50):.1f} ms")
+    print(f"latency p90        {percentile(ms, 0.90):.1f} ms")
+    print(f"latency p99        {percentile(ms, 0.99):.1f} ms")
+    print(f"latency mean / max {statistics.fmean(ms):.1f} / {max(ms):.1f} ms")
+    if ok != len(ms):
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()

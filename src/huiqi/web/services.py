@@ -1,0 +1,81 @@
+"""What the handlers call: the library, reached through the shared caches, with the web's defaults."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import weakref
+
+import anyio
+from anyio import CapacityLimiter
+
+from huiqi.corpus import Corpus, get_corpus
+from huiqi.engine import CalcResult, calculate
+from huiqi.rules.load import get_rulebook
+from huiqi.search import index_for
+from huiqi.vocab import get_vocabulary, parse_profile
+from huiqi.web.errors import FieldError, WebError
+from huiqi.web.schemas import CalcRequest
+
+
+def warm() -> None:
+    """Load the corpus, vocabulary, rules and search index once, before requests arrive in parallel."""
+    corpus = get_corpus()
+    get_vocabulary()
+    get_rulebook()
+    index_for(corpus)
+
+
+def departments(corpus: Corpus) -> list[str]:
+    """Every responsible department named in the documents (市 first), for the search filter."""
+    names = {d for doc in corpus for p in doc.passages() for d in p.departments}
+    return sorted(names, key=lambda n: (not n.startswith("市"), n))
+
+
+def calculate_request(request: CalcRequest) -> CalcResult:
+    """``huiqi calc --format json`` for a request: explained; as-of from the request, else the profile,
+    else today."""
+    corpus = get_corpus()
+    known = {d.id for d in corpus}
+    unknown = [doc for doc in request.publication_dates if doc not in known]
+    if unknown:
+        raise WebError(
+            "发布日期中有未收录的文件编号",
+            status=422,
+            code="validation",
+            fields=[
+                FieldError(field=f"publication_dates.{doc}", message=f"没有编号为“{doc}”的文件")
+                for doc in unknown
+            ],
+        )
+    profile = parse_profile(request.profile, get_vocabulary())
+    return calculate(
+        profile,
+        request.as_of or profile.as_of or dt.date.today(),
+        include_drafts=request.include_drafts,
+        explain=True,
+        publication_dates=dict(request.publication_dates),
+    )
+
+
+# Calculations are CPU-bound Python: a few at a time, first come first served (a thread per request
+# would only fight over the GIL and make the slowest requests much slower).
+# One limiter per event loop (a limiter belongs to the loop it was made in; tests run several loops).
+_CALC_SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, CapacityLimiter] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def calculate_json(request: CalcRequest) -> str:
+    """``calculate_request`` off the event loop, serialised once (the result is already validated, so
+    FastAPI's second validation against ``response_model`` is skipped)."""
+    loop = asyncio.get_running_loop()
+    slots = _CALC_SLOTS.get(loop)
+    if slots is None:
+        slots = _CALC_SLOTS[loop] = CapacityLimiter(min(4, os.cpu_count() or 1))
+
+    def run() -> str:
+        return calculate_request(request).model_dump_json()
+
+    return await anyio.to_thread.run_sync(run, limiter=slots)
