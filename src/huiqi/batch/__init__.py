@@ -61,8 +61,8 @@ def _prior_table(con: Any, prior: pa.Table | None) -> ir.Table | None:
 
 
 def run_batch_tables(
-    firms: pa.Table,
-    events: pa.Table | None = None,
+    firms: pa.Table | Path,
+    events: pa.Table | Path | None = None,
     *,
     as_of: dt.date,
     include_drafts: bool = False,
@@ -93,7 +93,7 @@ def run_batch_tables(
     awards = final.select(**{k: final[v] for k, v in AWARD_COLUMNS.items()})
     awards = awards.order_by(["firm_id", "event_id", "rule_no"]).to_pyarrow()
     timings["caps_and_fetch"] = time.perf_counter() - start - sum(timings.values())
-    totals = firm_totals(awards, prepared.firms.select("firm_id", "region").to_pyarrow())
+    totals = firm_totals(awards)
     summary = summaries(awards, totals, corpus)
     timings["summaries"] = time.perf_counter() - start - sum(timings.values())
     counts = {
@@ -186,8 +186,13 @@ def run_batch(
     vocab = get_vocabulary()
     note = progress or (lambda _stage, _share: None)
     note("读取文件", 0.0)
-    firm_table = read_table(firms, "firms", vocab)
-    event_table = read_table(events, "events", vocab) if events is not None else None
+    scan = engine == "duckdb"  # DuckDB reads Parquet where it lies; everything else goes through Arrow
+
+    def source(path: Path, kind: str) -> Any:
+        return path if scan and path.suffix.lower() in (".parquet", ".pq") else read_table(path, kind, vocab)  # type: ignore[arg-type]
+
+    firm_table = source(firms, "firms")
+    event_table = source(events, "events") if events is not None else None
     prior_table = read_prior(prior) if prior is not None else None
     return run_batch_tables(
         firm_table,

@@ -24,9 +24,19 @@ def load(con: Any, name: str, table: pa.Table) -> ir.Table:
 
 def materialize(con: Any, name: str, expr: ir.Table | str) -> ir.Table:
     """``expr`` (an expression or SQL of this backend) computed once and kept under ``name``."""
-    if not is_spark(con):
-        return con.create_table(name, con.sql(expr) if isinstance(expr, str) else expr, overwrite=True)
     sql = expr if isinstance(expr, str) else con.compile(expr)
+    if not is_spark(con):  # plain CREATE TABLE AS: Ibis's own route describes the query first, a second plan
+        con.raw_sql(f'CREATE OR REPLACE TABLE "{name}" AS {sql}')
+        return con.table(name)
     frame = con._session.sql(sql).localCheckpoint(eager=True)
     frame.createOrReplaceTempView(name)
     return con.table(name)
+
+
+def view(con: Any, name: str, expr: ir.Table) -> ir.Table:
+    """``expr`` under ``name`` without copying it (a view, computed where it is read). On Spark it is
+    materialised instead: a lazy view there would fold validation into the plan's one query, whose generated
+    code is too large for the JVM."""
+    if is_spark(con):
+        return materialize(con, name, expr)
+    return con.create_view(name, expr, overwrite=True)

@@ -33,6 +33,7 @@ AWARD_COLUMNS = {
     "status": "status",
     "draft": "doc_draft",
     "department": "department",
+    "region": "f__region",
     "group_id": "group_id",
     "excluded_by": "excluded_by",
     "halved_by": "halved_by",
@@ -98,15 +99,14 @@ def _sql(query: str, **tables: pa.Table) -> pa.Table:
     return con.sql(query).to_arrow_table()
 
 
-def firm_totals(awards: pa.Table, firms: pa.Table) -> pa.Table:
+def firm_totals(awards: pa.Table) -> pa.Table:
+    """Per firm with at least one line: money per basis, counts, and how many lines count."""
     return _sql(
         f"""
-        select f.firm_id, f.region, {_SUMS},
-               count(a.status) filter (where status in ('paid', 'halved')) lines_counted
-        from firms f left join awards a using (firm_id)
-        group by f.firm_id, f.region order by f.firm_id""",
+        select firm_id, region, {_SUMS},
+               count(*) filter (where status in ('paid', 'halved')) lines_counted, count(*) lines
+        from awards group by firm_id, region order by firm_id""",
         awards=awards,
-        firms=firms,
     )
 
 
@@ -118,9 +118,7 @@ def summaries(awards: pa.Table, totals: pa.Table, corpus: Corpus) -> dict[str, p
     titles = pa.table(
         {"document_id": [d.id for d in corpus], "document_title": [d.meta.short_title for d in corpus]}
     )
-    with_region = _sql(
-        "select a.*, t.region from awards a join totals t using (firm_id)", awards=awards, totals=totals
-    )
+    with_region = awards
     return {
         "by_document": _sql(
             f"""select a.document_id, d.document_title, {_SUMS}, {counts}

@@ -21,12 +21,13 @@ import pyarrow as pa
 
 from huiqi.batch.backend import load
 from huiqi.batch.compile import DEC, Col, compile_node, dec, null
+from huiqi.batch.inputs import YEAR_COLUMN
 from huiqi.corpus.load import Corpus
 from huiqi.corpus.models import Status as DocStatus
 from huiqi.errors import Source
-from huiqi.expr import Node
+from huiqi.expr import Node, names
 from huiqi.rules.load import CompiledRule, DocumentRules, Rulebook
-from huiqi.vocab.catalogue import EVENT_BASE, Vocabulary
+from huiqi.vocab.catalogue import EVENT_BASE, Fact, Vocabulary
 
 COUNTING = ("paid", "halved")
 
@@ -149,7 +150,7 @@ class Facts:
         head, name = path[0], path[-1]
         if head == "firm":
             fact = self.vocab.firm_by_name[name]
-            col = self.t[f"f__{name}"]
+            col = _typed(self.t[f"f__{name}"], fact)
             if fact.has_default:
                 return Col(
                     col if fact.default is None else col.coalesce(_literal(fact.default)),
@@ -157,7 +158,7 @@ class Facts:
                 )
             return Col(col)
         if head == "event":
-            col = self.t[f"e__{name}"]
+            col = _typed(self.t[f"e__{name}"], self.vocab.event_field_by_name[name])
             return Col(col, null_is_known=name in ("level", "subject"))
         year = self.t.e__date.year()
         kind = "string" if self.vocab.years_by_name[name].type == "enum" else DEC
@@ -173,7 +174,12 @@ class Facts:
 
     def _column(self, name: str, year: int) -> ir.Value | None:
         column = f"f__{name}_{year}"
-        return self.t[column] if column in self.t.columns else None
+        return _typed(self.t[column], self.vocab.years_by_name[name]) if column in self.t.columns else None
+
+
+def _typed(col: ir.Value, fact: Fact) -> ir.Value:
+    """Numbers as the plan's one exact decimal type (inputs keep their own exact types until read here)."""
+    return col.cast(DEC) if fact.type in ("money", "decimal", "integer") else col
 
 
 def _literal(value: object) -> ir.Value:
@@ -197,6 +203,27 @@ def _by_rule(
     return ibis.cases(*branches, else_=otherwise) if branches else otherwise
 
 
+def _year_of(column: str) -> str | None:
+    match = YEAR_COLUMN.match(column)
+    return match["name"] if match else None
+
+
+def referenced(rulebook: Rulebook) -> tuple[set[str], set[str], set[str]]:
+    """The firm facts, per-year figures and event fields any rule or provision reads (the plan reads no more)."""
+    nodes: list[Node] = []
+    for doc in rulebook.documents.values():
+        for r in doc.rules:
+            nodes += [n for n in (r.where, r.when, r.formula, r.cap, *r.tranche_dates) if n is not None]
+        for p in doc.provisions:
+            nodes += [n for n in (p.when, p.unless) if n is not None]
+    paths = {path for node in nodes for path in names(node)}
+    return (
+        {p[1] for p in paths if p[0] == "firm"},
+        {p[1] for p in paths if p[0] == "year"},
+        {p[1] for p in paths if p[0] == "event"},
+    )
+
+
 def load_scope(con: Any, sc: Scope, rulebook: Rulebook, corpus: Corpus) -> tuple[ir.Table, ir.Table]:
     return load(con, "rules", rules_table(sc, rulebook, corpus)), load(con, "doc_regions", sc.doc_regions)
 
@@ -212,8 +239,17 @@ def candidates(
 ) -> ir.Table:
     """The plan up to the general provisions. It reads the run's scope from the ``rules`` and
     ``doc_regions`` tables, so its SQL depends only on the rulebook, the input columns and the years."""
-    ev = events.rename({f"e__{c}": c for c in events.columns if c not in ("firm_id", "event_id")})
-    fm = firms.rename({f"f__{c}": c for c in firms.columns if c != "firm_id"})
+    firm_facts, year_facts, event_facts = referenced(rulebook)
+    keep_f = [
+        c for c in firms.columns if c in ("firm_id", "region") or c in firm_facts or _year_of(c) in year_facts
+    ]
+    keep_e = [
+        c
+        for c in events.columns
+        if c in ("firm_id", "event_id", "type", "date", "level", "subject", "first_time") or c in event_facts
+    ]
+    ev = events.select(*keep_e).rename({f"e__{c}": c for c in keep_e if c not in ("firm_id", "event_id")})
+    fm = firms.select(*keep_f).rename({f"f__{c}": c for c in keep_f if c != "firm_id"})
     t = ev.join(rules, ev.e__type == rules.trigger)
     t = t.filter((t.e__date >= t.w_from) & (t.e__date <= t.w_until))
     t = t.join(fm, "firm_id")
