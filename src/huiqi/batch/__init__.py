@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from huiqi.batch.backend import load, materialize
 from huiqi.batch.caps import apply_caps, cap_rules
+from huiqi.batch.compile import DEC_ARROW
 from huiqi.batch.inputs import Prepared, RowProblem, prepare
 from huiqi.batch.outputs import AWARD_COLUMNS, firm_totals, summaries, write_outputs
 from huiqi.batch.plan import COUNTING, candidates, load_scope, scope, stacking
@@ -219,7 +220,7 @@ def read_prior(path: Path) -> pa.Table:
         "event": pa.string(),
         "subject": pa.string(),
         "date": pa.date32(),
-        "amount": pa.decimal128(38, 6),
+        "amount": DEC_ARROW,
     }
     columns = {
         name: (table[name].cast(kind) if name in table.column_names else pa.nulls(table.num_rows, kind))

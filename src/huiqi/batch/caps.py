@@ -6,7 +6,6 @@ rules only — a small share of all rows — and joined back to the plan's resul
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -14,13 +13,13 @@ from typing import Any
 
 import pyarrow as pa
 
-from huiqi.batch.compile import BatchCompileError
+from huiqi.batch.compile import DEC_ARROW, BatchCompileError
+from huiqi.batch.plan import COUNTING
+from huiqi.engine.modifiers import cap_window_start
 from huiqi.errors import Source
 from huiqi.expr import evaluate, names
 from huiqi.money import round_yuan
 from huiqi.rules.load import DocumentRules, Rulebook
-
-COUNTING = ("paid", "halved")
 
 
 @dataclass(frozen=True)
@@ -66,10 +65,6 @@ def _members(doc: DocumentRules, key: str) -> frozenset[tuple[str, str]]:
     )
 
 
-def _since(day: dt.date, years: int | None) -> dt.date:
-    return dt.date(day.year - years, day.month, min(day.day, 28)) if years else dt.date.min
-
-
 def apply_caps(rows: list[dict[str, Any]], prior: list[dict[str, Any]], caps: dict[str, CapRule]) -> pa.Table:
     """``rows``: one firm's … all firms' counting rows of capped rules (firm_id, event_id, rule_no, rule_id,
     doc_id, article, e__type, subject_key, e__date, amount, status). Returns the changed rows."""
@@ -85,7 +80,7 @@ def apply_caps(rows: list[dict[str, Any]], prior: list[dict[str, Any]], caps: di
         for row in sorted(firm_rows, key=lambda r: (r["e__date"], r["event_id"])):
             cap = caps[row["rule_id"]]
             day, subject = row["e__date"], row["subject_key"]
-            since = _since(day, cap.years)
+            since = cap_window_start(day, cap.years)
             spent_prior = [
                 Decimal(p["amount"])
                 for p in prior_by_firm.get(firm, [])
@@ -134,7 +129,7 @@ def apply_caps(rows: list[dict[str, Any]], prior: list[dict[str, Any]], caps: di
             ("firm_id", pa.string()),
             ("event_id", pa.int64()),
             ("rule_no", pa.int64()),
-            ("cap_amount", pa.decimal128(38, 6)),
+            ("cap_amount", DEC_ARROW),
             ("cap_status", pa.string()),
             ("capped_by", pa.string()),
             ("cap_yuan", pa.int64()),

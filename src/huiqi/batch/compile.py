@@ -19,6 +19,7 @@ from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import pyarrow as pa
 
 from huiqi.errors import RuleError, Source
 from huiqi.expr import (
@@ -40,7 +41,8 @@ from huiqi.expr import (
     Unary,
 )
 
-DEC = "decimal(38, 6)"
+DEC = "decimal(38, 6)"  # the one exact decimal type of the plan …
+DEC_ARROW = pa.decimal128(38, 6)  # … and of the Arrow tables that feed it
 _SCALE = Decimal(10) ** -6
 
 

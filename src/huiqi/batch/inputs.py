@@ -23,7 +23,6 @@ from huiqi.batch.backend import is_spark, load, materialize, view
 from huiqi.batch.clean import CREDIT_OK, clean, credit_codes_ok
 from huiqi.batch.compile import DEC, null
 from huiqi.vocab.catalogue import EVENT_BASE, Fact, Vocabulary
-from huiqi.vocab.credit_code import ALPHABET, WEIGHTS
 
 _TRUE = ("是", "true", "1", "yes", "y", "t")
 _FALSE = ("否", "false", "0", "no", "n", "f")
@@ -43,11 +42,6 @@ def _type_of(fact: Fact) -> str:
     return {"bool": "boolean", "integer": DEC, "decimal": DEC, "money": DEC, "date": "date"}.get(
         fact.type, "string"
     )
-
-
-def _as_text(col: ir.Value) -> ir.Value:
-    # a regex, not strip(): Ibis's PySpark translation of strip() also strips the letter "f"
-    return col.cast("string").re_replace(r"^\s+|\s+$", "")
 
 
 def _convert(col: ir.Value, fact: Fact, regions: tuple[str, ...]) -> tuple[ir.Value, ir.Value]:
@@ -199,19 +193,6 @@ def _scan_parquet(con: Any, path: Path, kind: str, vocab: Vocabulary, labels: di
     return table
 
 
-def _credit_code_ok(code: ir.StringValue) -> ir.BooleanValue:
-    """GB 32100-2015 in SQL: 18 characters of the alphabet, the last the check character of the first 17."""
-    total: Any = ibis.literal(0)
-    well_formed = code.length() == 18
-    alphabet = ibis.literal(ALPHABET)
-    for i, weight in enumerate(WEIGHTS):
-        index = alphabet.find(code.substr(i, 1))  # -1 when not in the alphabet
-        well_formed = well_formed & (index >= 0)
-        total = total + index * weight
-    last = alphabet.find(code.substr(17, 1))
-    return well_formed & (last == (ibis.literal(31) - total % 31) % 31)
-
-
 def _duplicates(con: Any, raw: ir.Table) -> ir.Table:
     """Firm ids given more than once, with the first row that gave each (an aggregate, not a sort)."""
     ids = raw.firm_id.cast("string")
@@ -243,8 +224,7 @@ def prepare(con: Any, firms: Source_, events: Source_ | None, vocab: Vocabulary)
             continue
         value, bad = _convert(raw[column], fact, regions)
         if fact.type == "credit_code":
-            ok = raw[CREDIT_OK] if CREDIT_OK in raw.columns else _credit_code_ok(raw[column])
-            bad = bad | (ok == False)  # noqa: E712 - a column comparison, not a Python bool
+            bad = bad | (raw[CREDIT_OK] == False)  # noqa: E712 - a column comparison, not a Python bool
         columns[column] = value
         checks[column] = (f"{fact.label}{MESSAGES[fact.type]}", bad)
     checks["firm_id"] = ("企业编号不能为空", columns["firm_id"].isnull())

@@ -24,12 +24,14 @@ from huiqi.batch.compile import DEC, Col, compile_node, dec, null
 from huiqi.batch.inputs import YEAR_COLUMN
 from huiqi.corpus.load import Corpus
 from huiqi.corpus.models import Status as DocStatus
+from huiqi.engine.passes import why_not
+from huiqi.engine.result import Status
 from huiqi.errors import Source
 from huiqi.expr import Node, names
 from huiqi.rules.load import CompiledRule, DocumentRules, Rulebook
-from huiqi.vocab.catalogue import EVENT_BASE, Fact, Vocabulary
+from huiqi.vocab.catalogue import Fact, Vocabulary
 
-COUNTING = ("paid", "halved")
+COUNTING = tuple(s.value for s in Status if s.counts)  # the statuses that count in totals
 
 
 @dataclass(frozen=True)
@@ -61,12 +63,9 @@ def scope(
     rules, pairs, windows = [], [], {}
     for doc in corpus:
         meta, doc_rules = doc.meta, rulebook.for_document(doc.id)
-        if meta.validity is None or not meta.is_legal_basis or doc_rules is None:
+        if why_not(corpus, doc, doc_rules, as_of, include_drafts, publication.get(doc.id)) is not None:
             continue
-        if meta.status is DocStatus.draft and not include_drafts:
-            continue
-        if as_of < meta.validity.window(publication.get(doc.id))[0]:
-            continue
+        assert meta.validity is not None and doc_rules is not None
         start, end = meta.validity.events_window(publication.get(doc.id))
         windows[doc.id] = (start, min(end, as_of))
         pairs += [(doc.id, r) for r in vocab.regions if corpus.covers(meta.jurisdiction, r)]
@@ -153,7 +152,7 @@ class Facts:
             col = _typed(self.t[f"f__{name}"], fact)
             if fact.has_default:
                 return Col(
-                    col if fact.default is None else col.coalesce(_literal(fact.default)),
+                    col if fact.default is None else col.coalesce(ibis.literal(fact.default)),
                     null_is_known=fact.default is None,
                 )
             return Col(col)
@@ -180,10 +179,6 @@ class Facts:
 def _typed(col: ir.Value, fact: Fact) -> ir.Value:
     """Numbers as the plan's one exact decimal type (inputs keep their own exact types until read here)."""
     return col.cast(DEC) if fact.type in ("money", "decimal", "integer") else col
-
-
-def _literal(value: object) -> ir.Value:
-    return ibis.literal(value)
 
 
 def _by_rule(
@@ -406,6 +401,3 @@ def stacking(t: ir.Table, prior: ir.Table | None) -> ir.Table:
         [ibis.desc(value), ibis.desc(level), ibis.desc(official), t.e__date, t.event_id],
         t.across_id,
     )
-
-
-EVENT_COLUMNS = tuple(f.name for f in EVENT_BASE)

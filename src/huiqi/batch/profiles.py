@@ -10,18 +10,17 @@ from decimal import Decimal
 
 import pyarrow as pa
 
-from huiqi.batch.compile import DEC
+from huiqi.batch.compile import DEC_ARROW
 from huiqi.vocab.catalogue import EVENT_BASE, Fact, Vocabulary
 from huiqi.vocab.profile import Profile
 
 _ARROW = {
     "bool": pa.bool_(),
-    "integer": pa.decimal128(38, 6),
-    "decimal": pa.decimal128(38, 6),
-    "money": pa.decimal128(38, 6),
+    "integer": DEC_ARROW,
+    "decimal": DEC_ARROW,
+    "money": DEC_ARROW,
     "date": pa.date32(),
 }
-assert DEC == "decimal(38, 6)"
 
 
 def _arrow_type(fact: Fact) -> pa.DataType:
@@ -96,7 +95,7 @@ def tables_from_profiles(
             ("event", pa.string()),
             ("subject", pa.string()),
             ("date", pa.date32()),
-            ("amount", pa.decimal128(38, 6)),
+            ("amount", DEC_ARROW),
         ]
     )
     return firms, events, pa.Table.from_pylist(prior_rows, schema=prior_schema)

@@ -264,10 +264,23 @@ def _near_misses(
     return out
 
 
+def _territory(ctx: Context) -> list[str]:
+    """The widest places the corpus's documents cover (宁波市 for the 宁波 corpus): each jurisdiction's root."""
+    roots = set()
+    for doc in ctx.corpus:
+        place = doc.meta.jurisdiction
+        while (region := ctx.corpus.region(place)) is not None and region.parent:
+            place = region.parent
+        roots.add(place)
+    return sorted(roots)
+
+
 def _notes(ctx: Context, scopes: tuple[Scope, ...]) -> list[str]:
     notes = []
     if not any(ctx.corpus.covers(s.document.meta.jurisdiction, ctx.profile.region) for s in scopes):
-        notes.append(f"企业注册地为“{ctx.profile.region}”，不在宁波市辖区内，本库政策均不适用。")
+        notes.append(
+            f"企业注册地为“{ctx.profile.region}”，不在{'、'.join(_territory(ctx))}辖区内，本库政策均不适用。"
+        )
     drafts = [
         s.document.meta.short_title
         for s in scopes

@@ -228,6 +228,11 @@ def _cap_rules(c: Candidate) -> tuple[str, set[tuple[str, str]]]:
     return key, members
 
 
+def cap_window_start(day: date, years: int | None) -> date:
+    """The first day a cap's look-back (三年内 …) counts from, for an event on ``day``; ever when no years."""
+    return date(day.year - years, day.month, min(day.day, 28)) if years else date.min
+
+
 def cumulative_caps(ctx: Context, candidates: tuple[Candidate, ...]) -> tuple[Candidate, ...]:
     """Caps that hold across events and years (三年内最高30万元; 累计不超过50万元; 不超过5个): earlier
     awards in the profile (or the ledger) and earlier events of this calculation use them up, in date order."""
@@ -240,7 +245,7 @@ def cumulative_caps(ctx: Context, candidates: tuple[Candidate, ...]) -> tuple[Ca
             continue
         key, members = _cap_rules(c)
         day = c.event.date
-        since = date(day.year - cap_rule.years, day.month, min(day.day, 28)) if cap_rule.years else date.min
+        since = cap_window_start(day, cap_rule.years)
         per_subject = cap_rule.per == "subject"
         prior = [
             p.amount

@@ -2,44 +2,60 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import replace
 from decimal import Decimal
 
+from huiqi.corpus.load import Corpus
+from huiqi.corpus.models import Document
 from huiqi.corpus.models import Status as DocStatus
 from huiqi.engine.context import Candidate, Context, FactEnv, Scope
 from huiqi.engine.evaluation import evaluate_in
 from huiqi.engine.result import Status
 from huiqi.errors import EvaluationError, Source
 from huiqi.expr import MISSING, Evaluation, Node
-from huiqi.rules.load import CompiledRule
+from huiqi.rules.load import CompiledRule, DocumentRules
 from huiqi.vocab.profile import Event
+
+
+def why_not(
+    corpus: Corpus,
+    doc: Document,
+    rules: DocumentRules | None,
+    as_of: dt.date,
+    include_drafts: bool,
+    publication: dt.date | None,
+    region: str | None = None,
+) -> str | None:
+    """Why ``doc`` does not apply on ``as_of`` with these options (and, given a region, to a firm registered
+    there); ``None`` when it applies. The single-firm and the batch engine both ask this."""
+    meta = doc.meta
+    if meta.validity is None or not meta.is_legal_basis:
+        return "答复函，介绍政策情况，不作为兑现依据"
+    if meta.status is DocStatus.draft and not include_drafts:
+        return "征求意见稿，未计入（需要时可选择计入征求意见稿）"
+    if region is not None and not corpus.covers(meta.jurisdiction, region):
+        return f"适用于{meta.jurisdiction}，企业注册地为{region}"
+    if rules is None:
+        return "该文件的规则尚未编码"
+    in_force_from = meta.validity.window(publication)[0]
+    if as_of < in_force_from:
+        return f"计算日 {as_of} 时尚未施行（{in_force_from} 起施行）"
+    return None
 
 
 def select_documents(ctx: Context) -> tuple[Scope, ...]:
     """Every document, with whether it applies to this firm on this date and why not."""
     scopes = []
-    region = ctx.profile.region
     for doc in ctx.corpus:
-        meta, rules = doc.meta, ctx.rulebook.for_document(doc.id)
-        reason = None
-        if meta.validity is None or not meta.is_legal_basis:
-            reason = "答复函，介绍政策情况，不作为兑现依据"
-        elif meta.status is DocStatus.draft and not ctx.include_drafts:
-            reason = "征求意见稿，未计入（需要时可选择计入征求意见稿）"
-        elif not ctx.corpus.covers(meta.jurisdiction, region):
-            reason = f"适用于{meta.jurisdiction}，企业注册地为{region}"
-        elif rules is None:
-            reason = "该文件的规则尚未编码"
-        if reason is not None or meta.validity is None:
+        rules, publication = ctx.rulebook.for_document(doc.id), ctx.publication_dates.get(doc.id)
+        reason = why_not(
+            ctx.corpus, doc, rules, ctx.as_of, ctx.include_drafts, publication, ctx.profile.region
+        )
+        if reason is not None or doc.meta.validity is None:
             scopes.append(Scope(doc, rules, False, reason))
             continue
-        start, end = meta.validity.events_window(ctx.publication_dates.get(doc.id))
-        in_force_from = meta.validity.window(ctx.publication_dates.get(doc.id))[0]
-        if ctx.as_of < in_force_from:
-            scopes.append(
-                Scope(doc, rules, False, f"计算日 {ctx.as_of} 时尚未施行（{in_force_from} 起施行）")
-            )
-            continue
+        start, end = doc.meta.validity.events_window(publication)
         scopes.append(Scope(doc, rules, True, None, start, end))
     return tuple(scopes)
 
