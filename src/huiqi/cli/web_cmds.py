@@ -15,23 +15,15 @@ def serve(
     workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="进程数")] = 1,
 ) -> None:
     """启动网页版：政策库、政策计算器、批量测算、兑现台账和 JSON API（/api，OpenAPI 见 /api/openapi.json）。"""
-    import uvicorn
-
     from huiqi.settings import Settings
+    from huiqi.web import server
 
     settings = Settings.from_env()
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     out.print(f"惠企网页版已启动：http://{shown}:{port}/ （按 Ctrl+C 停止）", markup=False)
     out.print(f"数据目录：{settings.data_dir}", markup=False, style="dim")
     try:
-        uvicorn.run(
-            "huiqi.web:create_app",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            log_level="warning",
-        )
+        server.run(host, port, workers)
     except OSError as exc:  # the port is taken, …
         err.print(f"无法启动：{exc}", markup=False)
         raise typer.Exit(1) from None

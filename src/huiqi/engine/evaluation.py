@@ -2,16 +2,27 @@
 
 Tracing (which facts were read, which were missing) is for explanations; a plain calculation takes the
 compiled fast path (``huiqi.expr.compile_expr``, compiled once per rule expression) and traces only an
-expression whose value turns out ``MISSING`` (to name the missing facts for 需补充信息)."""
+expression whose value turns out ``MISSING`` (to name the missing facts for 需补充信息).
+
+An explained calculation takes the fast path too where that can say what was read: the compiled closures
+read facts in the order the traced evaluator does (left to right, stopping where ``and``/``or`` are
+settled), so recording their lookups gives the same ``read``. Expressions with function calls, subscripts
+or options that are facts (whose reading order may differ) are traced, as is any ``MISSING`` value."""
 
 from __future__ import annotations
 
 from huiqi.engine.context import Context, FactEnv
 from huiqi.expr import MISSING, Compiled, Evaluation, Node, compile_expr, evaluate_traced
+from huiqi.expr.ast import Binary, Bool, BoolOp, Compare, DateLit, In, Name, Not, Null, Num, Str, Unary, walk
+from huiqi.expr.values import FactKey, coerce_value
 
 _NOTHING: frozenset[str] = frozenset()
 # node identity → (node, compiled): holding the node keeps its id from being reused
 _COMPILED: dict[int, tuple[Node, Compiled]] = {}
+_LITERALS = (Num, Str, DateLit, Bool, Null)
+_IN_ORDER = (Name, Unary, Binary, Compare, BoolOp, Not, *_LITERALS)
+# node identity → (node, whether recording the fast path's lookups gives the traced ``read``)
+_RECORDABLE: dict[int, tuple[Node, bool]] = {}
 
 
 def compiled(node: Node) -> Compiled:
@@ -21,10 +32,48 @@ def compiled(node: Node) -> Compiled:
     return entry[1]
 
 
+def _recordable(node: Node) -> bool:
+    entry = _RECORDABLE.get(id(node))
+    if entry is None or entry[0] is not node:
+        ok = all(
+            isinstance(n, _IN_ORDER)
+            or (isinstance(n, In) and all(isinstance(o, _LITERALS) for o in n.options))
+            for n in walk(node)
+        )
+        entry = _RECORDABLE[id(node)] = (node, ok)
+    return entry[1]
+
+
+def _recorded(node: Node, env: FactEnv) -> Evaluation | None:
+    """The fast path with every lookup recorded; ``None`` where the traced evaluator must answer."""
+    reads: list[tuple[tuple[str, ...], object]] = []
+    base = env.lookup
+
+    def lookup(path: tuple[str, ...], index: object, /) -> object:
+        value = base(path, index)
+        reads.append((path, value))
+        return value
+
+    value = compiled(node).decide(lookup)
+    if value is None or value is MISSING:
+        return None
+    read = {str(FactKey(path)): coerce_value(raw) for path, raw in reads}
+    return Evaluation(value=value, missing=frozenset(), missing_facts=_NOTHING, read=read)
+
+
 def evaluate_in(ctx: Context, node: Node, env: FactEnv) -> Evaluation:
     if ctx.explain:
+        if _recordable(node):
+            done = _recorded(node, env)
+            if done is not None:
+                return done
         return evaluate_traced(node, env)
     value = compiled(node)(env.lookup)
     if value is MISSING:
         return evaluate_traced(node, env)
     return Evaluation(value=value, missing=frozenset(), missing_facts=_NOTHING, read={})
+
+
+def value_in(node: Node, env: FactEnv) -> object:
+    """Only the value (``MISSING`` where a fact is missing): no trace, whatever the context asks for."""
+    return compiled(node)(env.lookup)

@@ -125,6 +125,18 @@ class Compiled:
         finally:
             setcontext(outer)
 
+    def decide(self, lookup: Lookup) -> Value | None:
+        """The value by the fast path alone, or ``None`` where only :func:`evaluate` can say (a type
+        error, say, whose message it words; a ``null`` result is also left to it)."""
+        outer = getcontext()
+        setcontext(_CONTEXT)
+        try:
+            return self._fn(lookup)
+        except Exception:
+            return None
+        finally:
+            setcontext(outer)
+
     def __repr__(self) -> str:
         return f"Compiled({self.node!r})"
 

@@ -20,7 +20,7 @@ from huiqi.rules.models import Group, Provision, Rule, RuleFile
 from huiqi.vocab.catalogue import Vocabulary
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity: rules are loaded once; hashing the whole rule is slow
 class CompiledRule:
     rule: Rule
     where: Node | None
@@ -42,7 +42,7 @@ class CompiledProvision:
     unless: Node | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity, as for rules
 class DocumentRules:
     document: str
     path: Path

@@ -59,23 +59,28 @@ def calculate_request(request: CalcRequest) -> CalcResult:
     )
 
 
-# Calculations are CPU-bound Python: a few at a time, first come first served (a thread per request
-# would only fight over the GIL and make the slowest requests much slower).
+# Calculations are CPU-bound Python. A typical profile takes about a millisecond: it runs on the event loop
+# (a hop to a worker thread costs about as much again and only fights over the GIL). A large profile goes to
+# a worker thread, a few at a time, first come first served, so it never stalls the loop for long.
 # One limiter per event loop (a limiter belongs to the loop it was made in; tests run several loops).
+INLINE_EVENTS = 40
 _CALC_SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, CapacityLimiter] = (
     weakref.WeakKeyDictionary()
 )
 
 
 async def calculate_json(request: CalcRequest) -> str:
-    """``calculate_request`` off the event loop, serialised once (the result is already validated, so
-    FastAPI's second validation against ``response_model`` is skipped)."""
-    loop = asyncio.get_running_loop()
-    slots = _CALC_SLOTS.get(loop)
-    if slots is None:
-        slots = _CALC_SLOTS[loop] = CapacityLimiter(min(4, os.cpu_count() or 1))
+    """``calculate_request`` serialised once (the result is already validated, so FastAPI's second
+    validation against ``response_model`` is skipped)."""
 
     def run() -> str:
         return calculate_request(request).model_dump_json()
 
+    events = request.profile.get("events")
+    if not isinstance(events, list) or len(events) <= INLINE_EVENTS:
+        return run()
+    loop = asyncio.get_running_loop()
+    slots = _CALC_SLOTS.get(loop)
+    if slots is None:
+        slots = _CALC_SLOTS[loop] = CapacityLimiter(min(4, os.cpu_count() or 1))
     return await anyio.to_thread.run_sync(run, limiter=slots)

@@ -1,0 +1,300 @@
+"""再进一步 (near misses): the rules a firm does not yet meet, the closest and most valuable first.
+
+Three tiers, each by value: a threshold not yet reached on an event the firm has (gap), a higher level of a
+recognition it holds, then everything else. A lower level of a per-firm group the firm already holds is not
+offered (从高不重复 would set it aside).
+
+The pass runs on every explained calculation, so it avoids visiting every rule: the first two tiers can only
+come from rules with a threshold on an event type the firm has, or from groups it holds — those are
+assessed in full. Every other rule can only be "everything else", worth its constant amount times its
+document's general-provisions factor on the as-of date; each document's rules are kept sorted by that
+amount, so the documents are merged lazily and visited only until enough near misses are found.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal
+from functools import cache
+from operator import itemgetter
+
+from huiqi.engine.context import Candidate, Context, FactEnv, Scope
+from huiqi.engine.evaluation import value_in
+from huiqi.engine.modifiers import assess_provisions
+from huiqi.engine.passes import compute_amounts
+from huiqi.engine.result import NearMiss, Status
+from huiqi.expr import Compare, Name, Node, Num, Str, evaluate, format_value, names, walk
+from huiqi.money import round_yuan, wan
+from huiqi.rules.load import CompiledRule, DocumentRules
+from huiqi.vocab.profile import Event
+
+NEAR_MISS_LIMIT = 15
+_ZERO = Decimal(0)
+_RANK = itemgetter(0, 1, 2)  # tier, larger amount first, rule id
+
+
+@dataclass(frozen=True)
+class _Row:
+    """What the pass reads of one rule, worked out once."""
+
+    id: str
+    rule: CompiledRule
+    event: str
+    level: str | None  # the level its trigger names
+    amount: Decimal | None  # its amount when the formula is a constant
+    thresholds: tuple[Compare, ...]  # ``fact >= number`` / ``fact > number`` in its condition
+    group: str
+
+
+@dataclass(frozen=True)
+class _Table:
+    rows: tuple[_Row, ...]  # larger constant amount first, then rule id
+    with_thresholds: dict[str, tuple[_Row, ...]]  # by trigger event type
+    by_group: dict[str, tuple[_Row, ...]]
+
+
+# (tier, -amount, rule id, scope, rule, amount, general-provisions status, gap)
+_Found = tuple[int, Decimal, str, Scope, CompiledRule, Decimal | None, Status, str | None]
+
+
+def _level_of(rule: CompiledRule) -> str | None:
+    if rule.where is None:
+        return None
+    for node in walk(rule.where):
+        if (
+            isinstance(node, Compare)
+            and node.op == "=="
+            and isinstance(node.left, Name)
+            and node.left.path == ("event", "level")
+            and isinstance(node.right, Str)
+        ):
+            return node.right.value
+    return None
+
+
+def _thresholds(node: Node | None) -> tuple[Compare, ...]:
+    if node is None:
+        return ()
+    return tuple(
+        n
+        for n in walk(node)
+        if isinstance(n, Compare)
+        and n.op in (">=", ">")
+        and isinstance(n.left, Name)
+        and isinstance(n.right, Num)
+    )
+
+
+def _row(rule: CompiledRule) -> _Row:
+    constant = None
+    if rule.formula is not None and not names(rule.formula):
+        value = evaluate(rule.formula, {})
+        constant = value if isinstance(value, Decimal) else None
+    r = rule.rule
+    return _Row(
+        rule.id, rule, r.trigger.event, _level_of(rule), constant, _thresholds(rule.when), r.group or ""
+    )
+
+
+@cache
+def _table(rules: DocumentRules) -> _Table:
+    rows = sorted((_row(rule) for rule in rules.rules), key=lambda w: (-(w.amount or _ZERO), w.id))
+    with_thresholds: dict[str, list[_Row]] = {}
+    by_group: dict[str, list[_Row]] = {}
+    for w in rows:
+        if w.thresholds:
+            with_thresholds.setdefault(w.event, []).append(w)
+        if w.group:
+            by_group.setdefault(w.group, []).append(w)
+    return _Table(
+        tuple(rows),
+        {k: tuple(v) for k, v in with_thresholds.items()},
+        {k: tuple(v) for k, v in by_group.items()},
+    )
+
+
+def _describe(ctx: Context, rule: CompiledRule, level: str | None) -> str:
+    etype = ctx.vocab.event_by_name[rule.rule.trigger.event]
+    what = etype.label if etype.verb in etype.label else f"{etype.verb}{etype.label}"
+    return f"{what}（{level}）" if level and level not in etype.label else what
+
+
+def _gain(rule: CompiledRule, amount: int | None) -> str:
+    a = rule.rule.amount
+    if amount is not None:
+        return f"{a.basis.label} {wan(amount)} 万元"
+    return f"{a.basis.label}（{a.support or '按' + (a.formula or '规定') + '计算'}）"
+
+
+def _threshold_gap(ctx: Context, row: _Row, env: FactEnv) -> str | None:
+    """For a condition that failed on a number (数量 ≥ 10000 …): what is missing, in words."""
+    for n in row.thresholds:
+        assert isinstance(n.left, Name) and isinstance(n.right, Num)
+        have = value_in(n.left, env)
+        if isinstance(have, Decimal) and not (
+            have >= n.right.value if n.op == ">=" else have > n.right.value
+        ):
+            fact = ctx.vocab.names.get(".".join(n.left.path))
+            label = fact.label if fact else ".".join(n.left.path)
+            need = "达到" if n.op == ">=" else "超过"
+            return (
+                f"{label}为 {format_value(have, 'number')}，需{need} {format_value(n.right.value, 'number')}"
+            )
+    return None
+
+
+class _Pass:
+    """One firm's near-miss pass: what it holds, and the verdicts and stand-in events found so far."""
+
+    def __init__(self, ctx: Context, candidates: tuple[Candidate, ...]) -> None:
+        self.ctx = ctx
+        self.quiet = replace(ctx, explain=False)  # near misses need values, not traces
+        self.reached = {c.rule.id for c in candidates}
+        self.held: dict[tuple[str, str], Decimal] = {}  # best amount the firm already gets in each group
+        for c in candidates:
+            if c.status.counts and c.rule.rule.group:
+                k = (c.doc_id, c.rule.rule.group)
+                self.held[k] = max(self.held.get(k, _ZERO), c.amount or _ZERO)
+        self.by_type: dict[str, list[Event]] = {}
+        for e in ctx.profile.events:
+            self.by_type.setdefault(e.type, []).append(e)
+        self.probes: dict[tuple[str, str | None], Event] = {}
+        self.verdicts: dict[tuple[str, date], Candidate] = {}
+
+    def probe(self, row: _Row) -> Event:
+        """A stand-in event of the rule's type and level on the as-of date (the firm does not have it)."""
+        probe = self.probes.get((row.event, row.level))
+        if probe is None:
+            probe = self.probes[(row.event, row.level)] = Event(
+                index=-1, type=row.event, date=self.ctx.as_of, level=row.level, first_time=True
+            )
+        return probe
+
+    def verdict(self, scope: Scope, row: _Row, event: Event) -> Candidate:
+        """The general provisions read the firm and the event's date only: assessed once per date."""
+        key = (scope.document.id, event.date)
+        verdict = self.verdicts.get(key)
+        if verdict is None:
+            stand_in = Candidate(scope, row.rule, event, amount=Decimal(1))
+            verdict = self.verdicts[key] = assess_provisions(self.quiet, stand_in)
+        return verdict
+
+    def assess(self, scope: Scope, row: _Row) -> _Found | None:
+        """The rule as a near miss of this firm, or ``None`` (it does not fit, or would pay nothing)."""
+        quiet, rule, amount = self.quiet, row.rule, row.amount
+        probe = self.probe(row)
+        if rule.when is not None and value_in(rule.when, FactEnv(quiet, probe)) is False:
+            return None  # the firm itself does not fit (e.g. not a manufacturer)
+        gap = None
+        if row.thresholds:
+            for e in self.by_type.get(row.event, ()):
+                if scope.in_window(e.date):
+                    gap = _threshold_gap(quiet, row, FactEnv(quiet, e))
+                    if gap:
+                        probe = e
+                        amount = compute_amounts(quiet, (Candidate(scope, rule, e),))[0].amount
+                        break
+        verdict = self.verdict(scope, row, probe)
+        if verdict.status is Status.excluded:
+            return None
+        if amount is not None:
+            amount = amount * (verdict.amount or 1)
+        tier = 0 if gap else 2
+        if row.group and scope.rules is not None:
+            group = scope.rules.groups.get(row.group)
+            best = self.held.get((scope.document.id, row.group))
+            if group is not None and best is not None:
+                if (amount or _ZERO) <= best and group.per == "firm":
+                    return None  # 从高不重复 would set it aside: worth nothing to this firm
+                if (amount or _ZERO) > best and not gap:
+                    tier = 1  # a higher level of a recognition the firm holds
+        return (tier, -(amount or _ZERO), row.id, scope, rule, amount, verdict.status, gap)
+
+    def closest(self, scopes: list[tuple[Scope, _Table]], done: set[str]) -> list[_Found]:
+        """Rules that may be a gap or a higher level, assessed in full (``done`` records them)."""
+        found = []
+        for scope, table in scopes:
+            doc_id = scope.document.id
+            rows = [w for etype in self.by_type for w in table.with_thresholds.get(etype, ())]
+            rows += [w for (doc, g) in self.held if doc == doc_id for w in table.by_group.get(g, ())]
+            for w in rows:
+                if w.id not in done:
+                    done.add(w.id)
+                    if (entry := self.assess(scope, w)) is not None:
+                        found.append(entry)
+        return found
+
+    def others(self, scopes: list[tuple[Scope, _Table]], done: set[str]) -> list[_Found]:
+        """The best of every other rule: worth its constant amount times its document's factor."""
+
+        def ranked(scope: Scope, table: _Table) -> Iterator[tuple[Decimal, str, Scope, _Row]]:
+            if not table.rows:
+                return
+            verdict = self.verdict(scope, table.rows[0], self.probe(table.rows[0]))
+            if verdict.status is Status.excluded:
+                return
+            factor = verdict.amount or 1
+            for w in table.rows:
+                yield -(w.amount or _ZERO) * factor, w.id, scope, w
+
+        found: list[_Found] = []
+        for _, rule_id, scope, w in heapq.merge(*(ranked(s, t) for s, t in scopes)):
+            if rule_id in done:
+                continue
+            if (entry := self.assess(scope, w)) is not None:
+                found.append(entry)
+                if len(found) == NEAR_MISS_LIMIT:
+                    break
+        return found
+
+
+def near_misses(ctx: Context, scopes: tuple[Scope, ...], candidates: tuple[Candidate, ...]) -> list[NearMiss]:
+    """The firm's near misses, at most ``NEAR_MISS_LIMIT``, best first."""
+    run = _Pass(ctx, candidates)
+    tables = [(s, _table(s.rules)) for s in scopes if s.considered and s.rules is not None]
+    done = set(run.reached)
+    found = run.closest(tables, done)
+    found += run.others(tables, done)
+    ranked = heapq.nsmallest(NEAR_MISS_LIMIT, found, key=_RANK)
+    return [
+        _entry(ctx, scope, rule, amount, status, gap) for _, _, _, scope, rule, amount, status, gap in ranked
+    ]
+
+
+# A near miss is a pure function of the rule, its rounded amount, halving and the gap's words: many firms
+# share the same ones, so the (immutable) entries are kept, a bounded number of them.
+# Keyed by object identity; the value holds the rule and vocabulary, so those ids are never reused.
+_ENTRIES: dict[tuple[int, int, int | None, bool, str | None], tuple[CompiledRule, object, NearMiss]] = {}
+_ENTRIES_LIMIT = 8192
+
+
+def _entry(
+    ctx: Context, scope: Scope, rule: CompiledRule, amount: Decimal | None, status: Status, gap: str | None
+) -> NearMiss:
+    rounded = round_yuan(amount) if amount is not None else None
+    key = (id(rule), id(ctx.vocab), rounded, status is Status.halved, gap)
+    kept = _ENTRIES.get(key)
+    if kept is not None and kept[0] is rule and kept[1] is ctx.vocab:
+        return kept[2]
+    r = rule.rule
+    halved = "（减半后）" if status is Status.halved else ""
+    what = _describe(ctx, rule, _level_of(rule))
+    message = f"{what}：{gap}，达到后可得" if gap else f"{what}可得"
+    entry = NearMiss(
+        rule_id=r.id,
+        document_id=scope.document.id,
+        article_id=f"{scope.document.id}/{r.article}",
+        title=r.title,
+        basis=r.amount.basis,
+        basis_label=r.amount.basis.label,
+        amount_yuan=rounded,
+        kind="gap" if gap else "event",
+        message=f"{message}{_gain(rule, rounded)}{halved}〔{scope.document.id}/{r.article}〕",
+    )
+    if len(_ENTRIES) >= _ENTRIES_LIMIT:
+        _ENTRIES.clear()
+    _ENTRIES[key] = (rule, ctx.vocab, entry)
+    return entry
