@@ -11,10 +11,14 @@ or options that are facts (whose reading order may differ) are traced, as is any
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+from typing import cast
+
 from huiqi.engine.context import Context, FactEnv
 from huiqi.expr import MISSING, Compiled, Evaluation, Node, compile_expr, evaluate_traced
 from huiqi.expr.ast import Binary, Bool, BoolOp, Compare, DateLit, In, Name, Not, Null, Num, Str, Unary, walk
-from huiqi.expr.values import FactKey, coerce_value
+from huiqi.expr.values import FactKey, Value, coerce_value
 
 _NOTHING: frozenset[str] = frozenset()
 # node identity → (node, compiled): holding the node keeps its id from being reused
@@ -23,6 +27,8 @@ _LITERALS = (Num, Str, DateLit, Bool, Null)
 _IN_ORDER = (Name, Unary, Binary, Compare, BoolOp, Not, *_LITERALS)
 # node identity → (node, whether recording the fast path's lookups gives the traced ``read``)
 _RECORDABLE: dict[int, tuple[Node, bool]] = {}
+_DOTTED: dict[tuple[str, ...], str] = {}  # fact path → its name in ``read``
+_PLAIN = frozenset({bool, str, date, Decimal, type(None), type(MISSING)})  # as coerce_value gives them
 
 
 def compiled(node: Node) -> Compiled:
@@ -57,7 +63,12 @@ def _recorded(node: Node, env: FactEnv) -> Evaluation | None:
     value = compiled(node).decide(lookup)
     if value is None or value is MISSING:
         return None
-    read = {str(FactKey(path)): coerce_value(raw) for path, raw in reads}
+    read: dict[str, Value] = {}
+    for path, raw in reads:
+        key = _DOTTED.get(path)
+        if key is None:
+            key = _DOTTED[path] = str(FactKey(path))
+        read[key] = cast(Value, raw) if type(raw) in _PLAIN else coerce_value(raw)
     return Evaluation(value=value, missing=frozenset(), missing_facts=_NOTHING, read=read)
 
 
