@@ -10,10 +10,12 @@ import pyarrow.compute as pc
 
 from huiqi.vocab.credit_code import ALPHABET, WEIGHTS
 
-_LOOKUP = np.full(256, -1, dtype=np.int64)
+_LOOKUP = np.full(256, 255, dtype=np.uint8)  # byte → its value in the alphabet; 255 where it is not in it
 for _i, _ch in enumerate(ALPHABET):
     _LOOKUP[ord(_ch)] = _i
-_WEIGHTS = np.array(WEIGHTS, dtype=np.int64)
+# float32 is exact here (every weighted sum is below 2**24) and lets numpy use its fast matrix product
+_WEIGHTS = np.array(WEIGHTS, dtype=np.float32)
+_LENGTH = len(WEIGHTS) + 1
 
 CREDIT_OK = "__credit_ok"
 
@@ -25,23 +27,57 @@ def _text(column: pa.ChunkedArray, upper: bool) -> pa.ChunkedArray:
     return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
 
 
-def credit_codes_ok(codes: pa.ChunkedArray) -> pa.Array:
+def _checked(array: pa.LargeStringArray) -> np.ndarray:
+    """True where a (non-null) code has 18 characters of the alphabet and the right check character."""
+    n = len(array)
+    ok = np.zeros(n, dtype=bool)
+    if n == 0 or array.buffers()[2] is None:
+        return ok
+    offsets = np.frombuffer(array.buffers()[1], dtype=np.int64)[array.offset : array.offset + n + 1]
+    data = np.frombuffer(array.buffers()[2], dtype=np.uint8)
+    candidates = np.flatnonzero(np.diff(offsets) == _LENGTH)
+    if len(candidates) == 0:
+        return ok
+    if len(candidates) == n and offsets[-1] - offsets[0] == _LENGTH * n:  # every code 18 bytes, end to end
+        block = data[offsets[0] : offsets[-1]].reshape(n, _LENGTH)
+    else:
+        block = data[offsets[candidates][:, None] + np.arange(_LENGTH)]
+    values = _LOOKUP[block]
+    total = (values[:, :-1].astype(np.float32) @ _WEIGHTS).astype(np.int64)
+    right = values[:, -1] == (31 - total % 31) % 31
+    outside = values >= len(ALPHABET)
+    ok[candidates] = right & ~outside.any(axis=1) if outside.any() else right
+    return ok
+
+
+def _codes_ok(codes: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(valid, given) for each code, read trimmed and upper-cased: a valid code is unchanged by either, so
+    only the codes that fail as they are (usually none) are cleaned and checked again."""
+    array = (codes.combine_chunks() if isinstance(codes, pa.ChunkedArray) else codes).cast(pa.large_string())
+    ok = _checked(array)
+    given = pc.is_valid(array).to_numpy(zero_copy_only=False)
+    again = np.flatnonzero(~ok & given)
+    if len(again):
+        redone = _text(pa.chunked_array([array.take(pa.array(again))]), upper=True).combine_chunks()
+        ok[again] = _checked(redone.cast(pa.large_string()))
+        given[again] = pc.is_valid(redone).to_numpy(zero_copy_only=False)
+    return ok, given
+
+
+def credit_codes_ok(codes: pa.ChunkedArray | pa.Array) -> pa.Array:
     """True where a code is a valid 统一社会信用代码, false where it is not, null where there is none."""
-    array = codes.combine_chunks().cast(pa.large_string())
-    ok = np.zeros(len(array), dtype=bool)
-    lengths = pc.binary_length(array).to_numpy(zero_copy_only=False)
-    candidates = np.flatnonzero(np.nan_to_num(lengths, nan=0) == 18)
-    if len(candidates):
-        offsets = np.frombuffer(array.buffers()[1], dtype=np.int64)[
-            array.offset : array.offset + len(array) + 1
-        ]
-        data = np.frombuffer(array.buffers()[2], dtype=np.uint8)
-        index = offsets[candidates][:, None] + np.arange(18)
-        values = _LOOKUP[data[index]]
-        valid = (values >= 0).all(axis=1)
-        check = (31 - (values[:, :17] * _WEIGHTS).sum(axis=1) % 31) % 31
-        ok[candidates] = valid & (values[:, 17] == check)
-    return pa.array(ok, mask=pc.is_null(array).to_numpy(zero_copy_only=False))
+    ok, given = _codes_ok(codes)
+    return pa.array(ok, mask=~given)
+
+
+def bad_code_rows(codes: pa.ChunkedArray | pa.Array, first_row: int) -> pa.Array:
+    """The row numbers (the first code's row being ``first_row``) of the codes given and invalid."""
+    ok, given = _codes_ok(codes)
+    return pa.array(np.flatnonzero(given & ~ok) + first_row, type=pa.int64())
+
+
+# what the database's trim removes from a Parquet text column (``ibis`` ``strip``)
+DB_WHITESPACE = " \t\n\r\x0b\x0c"
 
 
 def clean(
@@ -49,7 +85,6 @@ def clean(
     *,
     upper: tuple[str, ...] = (),
     labels: dict[str, str] | None = None,
-    credit_code: str | None = None,
 ) -> pa.Table:
     columns = {}
     for name in table.column_names:
@@ -61,7 +96,4 @@ def clean(
                 mapped = pc.take(pa.array(list(labels.values())), found)
                 column = pc.if_else(pc.is_null(found), column, mapped)
         columns[name] = column
-    out = pa.table(columns)
-    if credit_code is not None and credit_code in out.column_names:
-        out = out.append_column(CREDIT_OK, credit_codes_ok(out[credit_code].cast(pa.string())))
-    return out.replace_schema_metadata(table.schema.metadata)
+    return pa.table(columns).replace_schema_metadata(table.schema.metadata)

@@ -151,7 +151,7 @@ def summaries(awards: pa.Table, totals: pa.Table, corpus: Corpus) -> dict[str, p
                 from awards where halved_by is not null and status in ('halved', 'needs_info')
               union all
               select 'set_aside', set_aside_by from awards where status = 'set_aside')
-            select status, reason, count(*) count from split group by all order by 1, 3 desc""",
+            select status, reason, count(*) count from split group by all order by 1, 3 desc, 2""",
             awards=awards,
         ),
     }

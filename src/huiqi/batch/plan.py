@@ -20,8 +20,8 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from huiqi.batch.backend import load
+from huiqi.batch.checks import YEAR_COLUMN
 from huiqi.batch.compile import DEC, Col, compile_node, dec, null
-from huiqi.batch.inputs import YEAR_COLUMN
 from huiqi.corpus.load import Corpus
 from huiqi.corpus.models import Status as DocStatus
 from huiqi.engine.passes import why_not
