@@ -84,7 +84,8 @@ def test_a_planted_difference_is_caught(monkeypatch: pytest.MonkeyPatch) -> None
         return original(self, node)
 
     monkeypatch.setattr(batch_compile._Compiler, "c_Num", off_by_one)
-    monkeypatch.setattr(huiqi.batch, "_PLANS", {})  # compile the plan afresh, with the planted bug
+    monkeypatch.setattr(huiqi.batch, "_PLANS", {})  # compile the plan afresh, with the planted bug …
+    monkeypatch.setenv("HUIQI_CACHE_DIR", "off")  # … not read from the plan cache on disk
     vocab = get_vocabulary()
     items = [
         (p.stem, parse_profile(read_profile_file(p), vocab))

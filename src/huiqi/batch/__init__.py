@@ -19,6 +19,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from huiqi.batch import plancache
 from huiqi.batch.backend import load, materialize
 from huiqi.batch.caps import apply_caps, cap_rules
 from huiqi.batch.compile import DEC_ARROW
@@ -121,19 +122,25 @@ def _plan(
     vocab: Any,
 ) -> str:
     """The plan's SQL, compiled once per rulebook, backend, input columns and years (compiling a plan of a
-    few hundred rules takes longer than running it on a small population)."""
-    key = (
-        id(rulebook),
-        con.name,
+    few hundred rules takes longer than running it on a small population): kept for the process, and on
+    disk for the next one (``plancache``)."""
+    inputs = (
         tuple(prepared.firms.schema().items()),
         tuple(prepared.events.schema().items()),
         prepared.years,
         prior is not None and tuple(prior.schema().items()),
     )
-    if key not in _PLANS:
+    key = (id(rulebook), con.name, *inputs)
+    if key in _PLANS:
+        return _PLANS[key]
+    disk_key = plancache.plan_key(tuple(s.root for s in get_corpus().sources), con.name, inputs)
+    sql = plancache.load(disk_key)
+    if sql is None:
         t = candidates(prepared.firms, prepared.events, rules, regions, rulebook, vocab, prepared.years)
-        _PLANS[key] = con.compile(stacking(t, prior))
-    return _PLANS[key]
+        sql = con.compile(stacking(t, prior))
+        plancache.store(disk_key, sql)
+    _PLANS[key] = sql
+    return sql
 
 
 def _caps(con: Any, stacked: ir.Table, rulebook: Any, prior: pa.Table | None) -> ir.Table:

@@ -363,8 +363,19 @@ def _seen_before(t: ir.Table, prior: ir.Table) -> ir.Table:
     return t.drop(*[c for c in t.columns if c.startswith("pk_")], "_p1")
 
 
+# the columns the passes after the provisions read (stacking, caps, the award rows): the facts the rules
+# read are done with, and every window and write is cheaper without them
+CARRIED = (
+    *("firm_id", "event_id", "rule_no", "rule_id", "doc_id", "article", "title", "basis", "department"),
+    *("e__type", "e__date", "e__level", "e__subject", "f__region", "amount", "status", "excluded_by"),
+    *("halved_by", "once", "line", "group_id", "group_by_subject", "across_id", "across_by_subject"),
+    *("doc_city", "doc_draft"),
+)
+
+
 def stacking(t: ir.Table, prior: ir.Table | None) -> ir.Table:
     """One-time awards, then 从高不重复 within each document, then across documents."""
+    t = t.select(*CARRIED)
     t = t.mutate(subject_key=t.e__subject.coalesce(""), set_aside_by=null("string"))
     if prior is not None:
         t = _seen_before(t, prior)
@@ -373,6 +384,29 @@ def stacking(t: ir.Table, prior: ir.Table | None) -> ir.Table:
             status=ibis.cases((lose, "set_aside"), else_=t.status),
             set_aside_by=ibis.cases((lose, ibis.literal("once")), else_=t.set_aside_by),
         ).drop("_prior")
+    return _settled(t)
+
+
+# what the three passes read and change: a window copies every column it is given, so they run on these
+# alone and the result is joined back to the rest of the row by its key (an event and a rule)
+_PASS_COLUMNS = (
+    *("event_id", "rule_no", "firm_id", "subject_key", "doc_id", "group_id", "group_by_subject", "across_id"),
+    *("across_by_subject", "once", "line", "e__date", "doc_city", "doc_draft", "amount", "status"),
+    "set_aside_by",
+)
+
+
+def _settled(t: ir.Table) -> ir.Table:
+    passed = _passes(t.select(*_PASS_COLUMNS))
+    passed = passed.select(
+        k_event=passed.event_id, k_rule=passed.rule_no, status=passed.status, set_aside_by=passed.set_aside_by
+    )
+    rest = t.drop("status", "set_aside_by")
+    joined = rest.join(passed, (rest.event_id == passed.k_event) & (rest.rule_no == passed.k_rule))
+    return joined.drop("k_event", "k_rule")
+
+
+def _passes(t: ir.Table) -> ir.Table:
     value = t.amount.coalesce(dec(0))
     t = _keep_highest(
         t,
