@@ -13,11 +13,10 @@ from huiqi.vocab.credit_code import ALPHABET, WEIGHTS
 _LOOKUP = np.full(256, 255, dtype=np.uint8)  # byte → its value in the alphabet; 255 where it is not in it
 for _i, _ch in enumerate(ALPHABET):
     _LOOKUP[ord(_ch)] = _i
-# float32 is exact here (every weighted sum is below 2**24) and lets numpy use its fast matrix product
-_WEIGHTS = np.array(WEIGHTS, dtype=np.float32)
-_LENGTH = len(WEIGHTS) + 1
-
-CREDIT_OK = "__credit_ok"
+# the check character c is right when (Σ value × weight + c) is divisible by 31; sums stay below 2**16
+_WEIGHTS = np.array([*WEIGHTS, 1], dtype=np.uint16)
+_LENGTH = len(_WEIGHTS)
+_BLOCK = 1 << 16  # rows at a time: small buffers, reused while they are in the cache
 
 
 def _text(column: pa.ChunkedArray, upper: bool) -> pa.ChunkedArray:
@@ -25,6 +24,15 @@ def _text(column: pa.ChunkedArray, upper: bool) -> pa.ChunkedArray:
     if upper:
         text = pc.utf8_upper(text)
     return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+
+
+def _right(block: np.ndarray) -> np.ndarray:
+    """For each row of 18 bytes: only characters of the alphabet, and the right check character."""
+    values = _LOOKUP[block]
+    total = np.einsum("ij,j->i", values, _WEIGHTS, dtype=np.uint16, casting="unsafe")
+    right = total % 31 == 0
+    outside = values >= len(ALPHABET)
+    return right & ~outside.any(axis=1) if outside.any() else right
 
 
 def _checked(array: pa.LargeStringArray) -> np.ndarray:
@@ -36,17 +44,14 @@ def _checked(array: pa.LargeStringArray) -> np.ndarray:
     offsets = np.frombuffer(array.buffers()[1], dtype=np.int64)[array.offset : array.offset + n + 1]
     data = np.frombuffer(array.buffers()[2], dtype=np.uint8)
     candidates = np.flatnonzero(np.diff(offsets) == _LENGTH)
-    if len(candidates) == 0:
-        return ok
     if len(candidates) == n and offsets[-1] - offsets[0] == _LENGTH * n:  # every code 18 bytes, end to end
-        block = data[offsets[0] : offsets[-1]].reshape(n, _LENGTH)
-    else:
-        block = data[offsets[candidates][:, None] + np.arange(_LENGTH)]
-    values = _LOOKUP[block]
-    total = (values[:, :-1].astype(np.float32) @ _WEIGHTS).astype(np.int64)
-    right = values[:, -1] == (31 - total % 31) % 31
-    outside = values >= len(ALPHABET)
-    ok[candidates] = right & ~outside.any(axis=1) if outside.any() else right
+        rows = data[offsets[0] : offsets[-1]].reshape(n, _LENGTH)
+        for start in range(0, n, _BLOCK):
+            ok[start : start + _BLOCK] = _right(rows[start : start + _BLOCK])
+        return ok
+    for start in range(0, len(candidates), _BLOCK):
+        some = candidates[start : start + _BLOCK]
+        ok[some] = _right(data[offsets[some][:, None] + np.arange(_LENGTH)])
     return ok
 
 

@@ -121,7 +121,7 @@ def scan_parquet(con: Any, path: Path, kind: str, vocab: Vocabulary, labels: dic
     encoded = [h for h in text if first is not None and first.column(index[h]).has_dictionary_page]
     code = next((h for h in headers if names[h] == "credit_code"), None)
     wanted = [h for h in headers if (h in text and not _free_text(names[h], kind, vocab)) or h == code]
-    given = pq.read_table(path, columns=wanted, read_dictionary=[h for h in wanted if h in encoded])
+    given = pq.ParquetFile(path, read_dictionary=[h for h in wanted if h in encoded]).read(columns=wanted)
     states = {
         h: _text_state(given[h], names[h] == "credit_code", _options(names[h], kind, vocab))
         for h in wanted
