@@ -30,7 +30,7 @@ def _right(block: np.ndarray) -> np.ndarray:
     """For each row of 18 bytes: only characters of the alphabet, and the right check character."""
     values = _LOOKUP[block]
     total = np.einsum("ij,j->i", values, _WEIGHTS, dtype=np.uint16, casting="unsafe")
-    right = total % 31 == 0
+    right: np.ndarray = total % 31 == 0
     outside = values >= len(ALPHABET)
     return right & ~outside.any(axis=1) if outside.any() else right
 
