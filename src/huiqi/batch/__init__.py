@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
@@ -95,8 +96,10 @@ def run_batch_tables(
     awards = final.select(**{k: final[v] for k, v in AWARD_COLUMNS.items()})
     awards = awards.order_by(["firm_id", "event_id", "rule_no"]).to_pyarrow()
     timings["caps_and_fetch"] = time.perf_counter() - start - sum(timings.values())
-    totals = firm_totals(awards)
-    summary = summaries(awards, totals, corpus)
+    db = duckdb.connect()  # one connection for every summary
+    totals = firm_totals(awards, db)
+    summary = summaries(awards, totals, corpus, db)
+    db.close()
     timings["summaries"] = time.perf_counter() - start - sum(timings.values())
     counts = {
         "firms": prepared.firm_count,

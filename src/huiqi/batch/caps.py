@@ -77,7 +77,7 @@ def apply_caps(rows: list[dict[str, Any]], prior: list[dict[str, Any]], caps: di
     changed: list[dict[str, Any]] = []
     for firm, firm_rows in by_firm.items():
         used: list[tuple[dict[str, Any], str, Decimal]] = []
-        for row in sorted(firm_rows, key=lambda r: (r["e__date"], r["event_id"])):
+        for row in sorted(firm_rows, key=lambda r: (r["e__date"], r["event_id"], r["rule_no"])):
             cap = caps[row["rule_id"]]
             day, subject = row["e__date"], row["subject_key"]
             since = cap_window_start(day, cap.years)

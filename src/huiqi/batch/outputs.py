@@ -92,16 +92,21 @@ _SUMS = """
     count(*) filter (where status in ('paid', 'halved') and basis = 'non_monetary') non_monetary"""
 
 
-def _sql(query: str, **tables: pa.Table) -> pa.Table:
-    con = duckdb.connect()
+def _sql(db: duckdb.DuckDBPyConnection, query: str, **tables: pa.Table) -> pa.Table:
     for name, table in tables.items():
-        con.register(name, table)
-    return con.sql(query).to_arrow_table()
+        db.register(name, table)
+    try:
+        return db.sql(query).to_arrow_table()
+    finally:
+        for name in tables:
+            db.unregister(name)
 
 
-def firm_totals(awards: pa.Table) -> pa.Table:
-    """Per firm with at least one line: money per basis, counts, and how many lines count."""
+def firm_totals(awards: pa.Table, db: duckdb.DuckDBPyConnection | None = None) -> pa.Table:
+    """Per firm with at least one line: money per basis, counts, and how many lines count (``db``: a DuckDB
+    connection to use, else a new one)."""
     return _sql(
+        db or duckdb.connect(),
         f"""
         select firm_id, region, {_SUMS},
                count(*) filter (where status in ('paid', 'halved')) lines_counted, count(*) lines
@@ -110,7 +115,10 @@ def firm_totals(awards: pa.Table) -> pa.Table:
     )
 
 
-def summaries(awards: pa.Table, totals: pa.Table, corpus: Corpus) -> dict[str, pa.Table]:
+def summaries(
+    awards: pa.Table, totals: pa.Table, corpus: Corpus, db: duckdb.DuckDBPyConnection | None = None
+) -> dict[str, pa.Table]:
+    db = db or duckdb.connect()
     counts = """count(distinct firm_id) filter (where status in ('paid', 'halved')) firms_reached,
         count(*) lines, count(*) filter (where status = 'excluded') excluded,
         count(*) filter (where status = 'halved') halved, count(*) filter (where status = 'set_aside') set_aside,
@@ -121,12 +129,14 @@ def summaries(awards: pa.Table, totals: pa.Table, corpus: Corpus) -> dict[str, p
     with_region = awards
     return {
         "by_document": _sql(
+            db,
             f"""select a.document_id, d.document_title, {_SUMS}, {counts}
             from awards a left join titles d using (document_id) group by all order by 1""",
             awards=awards,
             titles=titles,
         ),
         "by_article": _sql(
+            db,
             f"""select document_id, article, title, {_SUMS}, {counts},
                                       try_cast(split_part(article, '.', 1) as integer) article_no
                                from awards group by document_id, article, title
@@ -134,14 +144,16 @@ def summaries(awards: pa.Table, totals: pa.Table, corpus: Corpus) -> dict[str, p
             awards=awards,
         ).drop(["article_no"]),
         "by_department": _sql(
+            db,
             f"select coalesce(department, '（未注明）') department, {_SUMS}, {counts} "
             "from awards group by all order by 1",
             awards=awards,
         ),
         "by_region": _sql(
-            f"select region, {_SUMS}, {counts} from awards group by all order by 1", awards=with_region
+            db, f"select region, {_SUMS}, {counts} from awards group by all order by 1", awards=with_region
         ),
         "reasons": _sql(
+            db,
             """
             with split as (
               select 'excluded' status, unnest(string_split(excluded_by, ',')) reason
