@@ -26,7 +26,7 @@ from huiqi.expr.ast import Bool, Index, Name, Node, Null, Path, Str
 from huiqi.expr.evaluate import EnvLike, Evaluation, Lookup, as_lookup, evaluate_traced
 from huiqi.expr.formatting import format_decimal, format_money, format_percent
 from huiqi.expr.render import Renderer, render
-from huiqi.expr.values import MISSING, FactKey, Value
+from huiqi.expr.values import MISSING, FactKey, Value, ValueProblem, coerce_value
 from huiqi.expr.values import Index as IndexValue
 
 Kind: TypeAlias = Literal["money", "percent", "number", "plain"]
@@ -112,15 +112,24 @@ class _FilledRenderer(Renderer):
         return super().leaf(node)
 
     def fact(self, node: Name | Index) -> str:
-        try:
-            evaluation = evaluate_traced(node, self.lookup)
-        except (_NotRead, ExpressionError):
-            return render(node)
-        if evaluation.value is MISSING:
-            return f"〈{'、'.join(sorted(evaluation.missing_facts)) or render(node)}：缺失〉"
+        if isinstance(node, Name):  # a plain name: read directly (the traced evaluator gives the same)
+            try:
+                value = coerce_value(self.lookup(node.path, None))
+            except (_NotRead, ValueProblem):
+                return render(node)
+            if value is MISSING:
+                return f"〈{FactKey(node.path)}：缺失〉"
+        else:
+            try:
+                evaluation = evaluate_traced(node, self.lookup)
+            except (_NotRead, ExpressionError):
+                return render(node)
+            value = evaluation.value
+            if value is MISSING:
+                return f"〈{'、'.join(sorted(evaluation.missing_facts)) or render(node)}：缺失〉"
         path = node.path if isinstance(node, Name) else node.target.path
-        text = format_value(evaluation.value, self.kind_of(path))
-        if isinstance(evaluation.value, Decimal) and evaluation.value < 0:
+        text = format_value(value, self.kind_of(path))
+        if isinstance(value, Decimal) and value < 0:
             text = f"({text})"
         return text
 
