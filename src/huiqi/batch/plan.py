@@ -82,6 +82,7 @@ def scope(
 def rules_table(sc: Scope, rulebook: Rulebook, corpus: Corpus) -> pa.Table:
     rows = []
     cross = rulebook.cross_groups
+    order = {d.id: i for i, d in enumerate(corpus)}  # the engine's order of documents (ties go to the first)
     for no, doc, r in sc.rules:
         rule = r.rule
         group = doc.groups.get(rule.group or "")
@@ -91,6 +92,7 @@ def rules_table(sc: Scope, rulebook: Rulebook, corpus: Corpus) -> pa.Table:
         rows.append(
             {
                 "rule_no": no,
+                "doc_order": order[document],
                 "rule_id": r.id,
                 "doc_id": document,
                 "article": rule.article,
@@ -117,6 +119,7 @@ def rules_table(sc: Scope, rulebook: Rulebook, corpus: Corpus) -> pa.Table:
 RULES_SCHEMA = pa.schema(
     [
         ("rule_no", pa.int64()),
+        ("doc_order", pa.int64()),
         ("rule_id", pa.string()),
         ("doc_id", pa.string()),
         ("article", pa.string()),
@@ -320,7 +323,8 @@ def _join(parts: list[Any]) -> ir.Value:
 def _keep_highest(
     t: ir.Table, key: list[Any], active: ir.Value, order: list[Any], reason: ir.Value
 ) -> ir.Table:
-    """Among counting rows with the same key, keep the first by ``order``; set the others aside."""
+    """Among counting rows with the same key, keep the first by ``order``; set the others aside. ``order``
+    ends with the rule's place in the engine's order (document, then rule), so ties go as they do there."""
     counting = t.status.isin(COUNTING) & active
     window = ibis.window(group_by=[*key, counting], order_by=order)
     rank = ibis.row_number().over(window)
@@ -369,7 +373,7 @@ CARRIED = (
     *("firm_id", "event_id", "rule_no", "rule_id", "doc_id", "article", "title", "basis", "department"),
     *("e__type", "e__date", "e__level", "e__subject", "f__region", "amount", "status", "excluded_by"),
     *("halved_by", "once", "line", "group_id", "group_by_subject", "across_id", "across_by_subject"),
-    *("doc_city", "doc_draft"),
+    *("doc_city", "doc_draft", "doc_order"),
 )
 
 
@@ -392,7 +396,7 @@ def stacking(t: ir.Table, prior: ir.Table | None) -> ir.Table:
 _PASS_COLUMNS = (
     *("event_id", "rule_no", "firm_id", "subject_key", "doc_id", "group_id", "group_by_subject", "across_id"),
     *("across_by_subject", "once", "line", "e__date", "doc_city", "doc_draft", "amount", "status"),
-    "set_aside_by",
+    *("set_aside_by", "doc_order"),
 )
 
 
@@ -412,7 +416,7 @@ def _passes(t: ir.Table) -> ir.Table:
         t,
         [t.firm_id, t.rule_no, t.subject_key],
         t.once,
-        [ibis.desc(value), t.line, t.e__date, t.event_id],
+        [ibis.desc(value), t.line, t.e__date, t.event_id, t.rule_no],
         ibis.literal("once"),
     )
     value = t.amount.coalesce(dec(0))
@@ -421,7 +425,7 @@ def _passes(t: ir.Table) -> ir.Table:
         t,
         [t.firm_id, t.doc_id, t.group_id, group_subject],
         t.group_id.notnull(),
-        [ibis.desc(value), t.line, t.e__date, t.event_id],
+        [ibis.desc(value), t.line, t.e__date, t.event_id, t.rule_no],
         t.group_id,
     )
     value = t.amount.coalesce(dec(0))
@@ -432,6 +436,14 @@ def _passes(t: ir.Table) -> ir.Table:
         t,
         [t.firm_id, t.across_id, across_subject],
         t.across_id.notnull(),
-        [ibis.desc(value), ibis.desc(level), ibis.desc(official), t.e__date, t.event_id],
+        [
+            ibis.desc(value),
+            ibis.desc(level),
+            ibis.desc(official),
+            t.e__date,
+            t.event_id,
+            t.doc_order,
+            t.rule_no,
+        ],
         t.across_id,
     )
