@@ -274,13 +274,11 @@ def candidates(
 
 
 def _provisions(t: ir.Table, rulebook: Rulebook, vocab: Vocabulary, years: tuple[int, ...]) -> ir.Table:
+    """The general provisions: each one's outcome is computed once as a column (whether it bites, whether
+    it cannot be decided), then status, factor and reasons read those columns."""
     facts = Facts(t, vocab, years)
-    base = ibis.cases((t.m_missing | t.f_missing, "needs_info"), else_="paid")
-    factor: Any = dec(1)
-    excluded: Any = ibis.literal(False)
-    missing: Any = ibis.literal(False)
-    halved: Any = ibis.literal(False)
-    excluded_by, halved_by = [], []
+    flags: dict[str, ir.Value] = {}
+    effects: list[tuple[str, str, str]] = []  # (provision id, effect, column of its outcome)
     for doc_id, doc in rulebook.documents.items():
         here = t.doc_id == doc_id
         for p in doc.provisions:
@@ -292,32 +290,40 @@ def _provisions(t: ir.Table, rulebook: Rulebook, vocab: Vocabulary, years: tuple
             )
             bites = compile_node(p.when, facts, source=source)
             active = here & ~exempt
-            hit = (active & bites).coalesce(False)
-            missing = missing | (active & bites.isnull())
-            if prov.effect == "exclude":
-                excluded = excluded | hit
-                excluded_by.append(ibis.cases((hit, ibis.literal(prov.id)), else_=null("string")))
-            else:
-                halved = halved | hit
-                factor = factor * ibis.cases((hit, dec(Decimal("0.5"))), else_=dec(1))
-                halved_by.append(ibis.cases((hit, ibis.literal(prov.id)), else_=null("string")))
+            column = f"_prov{len(effects)}"
+            flags[column] = (active & bites).coalesce(False)
+            flags[f"{column}_unknown"] = active & bites.isnull()
+            effects.append((prov.id, prov.effect, column))
+    t = t.mutate(**flags)
+    base = ibis.cases((t.m_missing | t.f_missing, "needs_info"), else_="paid")
+    excluded = _any([t[c] for _, effect, c in effects if effect == "exclude"])
+    halved = _any([t[c] for _, effect, c in effects if effect != "exclude"])
+    missing = _any([t[f"{c}_unknown"] for _, _, c in effects])
+    factor: Any = dec(1)
+    for _, effect, c in effects:
+        if effect != "exclude":
+            factor = factor * ibis.cases((t[c], dec(Decimal("0.5"))), else_=dec(1))
     status = ibis.cases(
         (excluded, "excluded"), (missing, "needs_info"), (halved & (base == "paid"), "halved"), else_=base
     )
-    joined = {
-        "excluded_by": _join(excluded_by),
-        "halved_by": _join(halved_by),
+    reasons = {
+        "excluded_by": _join([(t[c], pid) for pid, effect, c in effects if effect == "exclude"]),
+        "halved_by": _join([(t[c], pid) for pid, effect, c in effects if effect != "exclude"]),
     }
-    return t.mutate(amount=(t.amount * factor).cast(DEC), status=status, **joined)
+    # the outcome columns stay (``stacking`` keeps only what it carries on)
+    return t.mutate(amount=(t.amount * factor).cast(DEC), status=status, **reasons)
 
 
-def _join(parts: list[Any]) -> ir.Value:
+def _any(parts: list[ir.Value]) -> ir.Value:
+    return ibis.or_(*parts) if parts else ibis.literal(False)
+
+
+def _join(parts: list[tuple[ir.Value, str]]) -> ir.Value:
+    """The ids of the provisions that bite, comma-separated in order; NULL when none does."""
     if not parts:
         return null("string")
-    out = parts[0]
-    for p in parts[1:]:
-        out = ibis.cases((out.isnull(), p), (p.isnull(), out), else_=out.concat(",").concat(p))
-    return out
+    ids = [ibis.cases((hit, ibis.literal(pid)), else_=null("string")) for hit, pid in parts]
+    return ibis.literal(",").join(ids).nullif("")
 
 
 def _keep_highest(
