@@ -4,6 +4,7 @@ SQL is made from is a new key, and the cache can be moved or turned off."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import pytest
@@ -68,3 +69,14 @@ def test_the_cache_can_be_moved_or_turned_off(tmp_path: Path, monkeypatch: pytes
     (tmp_path / "file").write_text("not a folder", encoding="utf-8")
     plancache.store("k", "SELECT 3")  # a cache that cannot be written is not used
     assert plancache.load("k") is None
+
+
+def test_only_the_recently_used_plans_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HUIQI_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(plancache, "KEEP", 3)
+    for i in range(3):
+        plancache.store(f"k{i}", f"SELECT {i}")
+        os.utime(tmp_path / "plans" / f"k{i}.sql", (1000 + i, 1000 + i))
+    assert plancache.load("k0") == "SELECT 0"  # used again: now the most recent
+    plancache.store("k3", "SELECT 3")
+    assert sorted(p.stem for p in (tmp_path / "plans").glob("*.sql")) == ["k0", "k2", "k3"]

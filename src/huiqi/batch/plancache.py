@@ -4,8 +4,9 @@ longer than running it on a small population, and it depends only on what is has
 The key covers everything the SQL is made from: huiqi's own code (every module, byte for byte), the versions
 of Python, Ibis, sqlglot and the backend, every rule, vocabulary and metadata file of the corpora in effect,
 and the run's input columns, years, prior-awards columns and backend. A changed file is a new key, never a
-stale plan. The files are safe to delete; ``HUIQI_CACHE_DIR`` moves them, ``HUIQI_CACHE_DIR=off`` turns the
-cache off. A cache that cannot be read or written is simply not used."""
+stale plan. The files are safe to delete (the least recently used beyond ``KEEP`` are removed as new ones are
+written); ``HUIQI_CACHE_DIR`` moves them, ``HUIQI_CACHE_DIR=off`` turns the cache off. A cache that cannot be
+read or written is simply not used."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from pathlib import Path
 import huiqi
 
 _CORPUS_FILES = ("*.yaml", "*.yml")
+KEEP = 64  # plans kept; the least recently used beyond these are removed when a new one is stored
 
 
 def cache_dir() -> Path | None:
@@ -80,10 +82,14 @@ def _path(key: str) -> Path | None:
 
 def load(key: str) -> str | None:
     path = _path(key)
+    if path is None:
+        return None
     try:
-        return path.read_text(encoding="utf-8") if path is not None else None
+        sql = path.read_text(encoding="utf-8")
+        os.utime(path)  # recently used: kept when older plans are removed
     except OSError:
         return None
+    return sql
 
 
 def store(key: str, sql: str) -> None:
@@ -96,5 +102,12 @@ def store(key: str, sql: str) -> None:
         with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False) as f:
             f.write(sql)
         Path(f.name).replace(path)
+        _prune(path.parent)
     except OSError:
         return
+
+
+def _prune(folder: Path) -> None:
+    plans = sorted(folder.glob("*.sql"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in plans[KEEP:]:
+        old.unlink(missing_ok=True)
