@@ -141,3 +141,14 @@ def test_credit_code_check_matches_the_rule() -> None:
     ]
     many = pa.array([complete(f"9133020{i:010d}") for i in range(5000)])
     assert pc.all(credit_codes_ok(many)).as_py()
+
+
+def test_text_is_trimmed_of_what_the_database_trims() -> None:
+    """A column found clean in Arrow is read as it is: Arrow must trim exactly what the database would."""
+    import ibis
+
+    from huiqi.batch.clean import DB_WHITESPACE
+
+    t = ibis.table({"a": "string"}, name="t")
+    sql = str(ibis.to_sql(t.select(b=t.a.strip()), dialect="duckdb"))
+    assert f'TRIM("t0"."a", \'{DB_WHITESPACE}\')' in sql
