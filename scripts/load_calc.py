@@ -5,6 +5,12 @@ and throughput for docs/benchmarks.md. Bounded: stops after --requests or --seco
     .venv/bin/python scripts/load_calc.py                      # starts `huiqi serve` on a free port
     .venv/bin/python scripts/load_calc.py --clients 50 --requests 3000 --workers 2
     .venv/bin/python scripts/load_calc.py --url http://127.0.0.1:8000   # an app already running
+    .venv/bin/python scripts/load_calc.py --workers 2 --rate 1500       # open loop: 1,500 requests/s
+
+Closed loop (the default): each client sends its next request as soon as the last is answered, so there are
+always --clients requests in flight and latency is clients / throughput. Open loop (--rate): requests are
+due at random (Poisson) times at that average rate, sent on the first free connection, and each latency is
+counted from when the client dispatched it (a request waiting for a free connection is late, not excused).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import asyncio
 import json
 import os
 import platform
+import random
 import socket
 import statistics
 import subprocess
@@ -125,6 +132,58 @@ async def drive(
     return latencies, statuses, elapsed
 
 
+async def drive_open(
+    url: str, clients: int, total: int, seconds: float, rate: float
+) -> tuple[list[float], dict[int, int], float]:
+    """Open loop: requests due at Poisson times at ``rate`` per second, latency counted from when due."""
+    requests = encoded(url, bodies())
+    host, port = url.split("://", 1)[1].split(":")
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    free: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
+    for _ in range(clients):
+        free.put_nowait(await asyncio.open_connection(host, int(port)))
+    conn = await free.get()
+    for request in requests:  # warm-up
+        if await exchange(*conn, request) != 200:
+            raise SystemExit("warm-up request failed")
+    free.put_nowait(conn)
+    rng = random.Random(20261121)
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    due = start
+    pending: set[asyncio.Task[None]] = set()
+
+    async def one(request: bytes) -> None:
+        # Counted from when the client dispatches it: a wait for a free connection (the server is behind)
+        # counts; the client's own timer being late by a fraction of a millisecond does not.
+        due_at = loop.time()
+        reader, writer = await free.get()
+        try:
+            status = await exchange(reader, writer, request)
+        except (OSError, asyncio.IncompleteReadError, ValueError):
+            status = 0
+        latencies.append(loop.time() - due_at)
+        statuses[status] = statuses.get(status, 0) + 1
+        free.put_nowait((reader, writer))
+
+    for i in range(total):
+        due += rng.expovariate(rate)
+        if due - start > seconds:
+            break
+        delay = due - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        task = asyncio.create_task(one(requests[i % len(requests)]))
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+    await asyncio.gather(*pending)
+    elapsed = loop.time() - start
+    while not free.empty():
+        free.get_nowait()[1].close()
+    return latencies, statuses, elapsed
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
@@ -139,6 +198,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0, help="… or after this many seconds")
     parser.add_argument("--workers", type=int, default=1, help="server processes when starting one")
     parser.add_argument("--url", help="use an app already running here instead of starting one")
+    parser.add_argument("--rate", type=float, help="open loop: requests per second (default: closed loop)")
     args = parser.parse_args()
     proc = None
     with tempfile.TemporaryDirectory(prefix="huiqi-load-") as data_dir:
@@ -147,7 +207,11 @@ def main() -> None:
         else:
             proc, url = start_server(args.workers, data_dir)
         try:
-            latencies, statuses, elapsed = asyncio.run(drive(url, args.clients, args.requests, args.seconds))
+            if args.rate:
+                run = drive_open(url, args.clients, args.requests, args.seconds, args.rate)
+            else:
+                run = drive(url, args.clients, args.requests, args.seconds)
+            latencies, statuses, elapsed = asyncio.run(run)
         finally:
             if proc is not None:
                 proc.terminate()
@@ -158,7 +222,10 @@ def main() -> None:
         f"# POST /api/calc load — {platform.python_implementation()} {platform.python_version()}, "
         f"{platform.machine()}, {os.cpu_count()} CPUs, server workers={args.workers if not args.url else '?'}"
     )
-    print(f"clients            {args.clients}")
+    print(
+        f"clients            {args.clients}"
+        + (f", open loop at {args.rate:g}/s" if args.rate else ", closed loop")
+    )
     print(
         f"requests           {len(ms)} ({ok} × 200; others: { {k: v for k, v in statuses.items() if k != 200} })"
     )

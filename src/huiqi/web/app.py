@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services.warm()
+        services.settle()
         yield
         jobs = getattr(app.state, "jobs", None)
         if jobs is not None:

@@ -3,28 +3,46 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+import gc
 import os
 import weakref
+from pathlib import Path
 
 import anyio
 from anyio import CapacityLimiter
 
 from huiqi.corpus import Corpus, get_corpus
 from huiqi.engine import CalcResult, calculate
+from huiqi.errors import HuiqiError
 from huiqi.rules.load import get_rulebook
 from huiqi.search import index_for
-from huiqi.vocab import get_vocabulary, parse_profile
+from huiqi.vocab import get_vocabulary, parse_profile, read_profile_file
 from huiqi.web.errors import FieldError, WebError
 from huiqi.web.schemas import CalcRequest
 
 
 def warm() -> None:
-    """Load the corpus, vocabulary, rules and search index once, before requests arrive in parallel."""
+    """Load the corpus, vocabulary, rules and search index once, before requests arrive in parallel, and
+    calculate the bundled example firms once (which compiles the rule expressions they reach)."""
     corpus = get_corpus()
-    get_vocabulary()
+    vocab = get_vocabulary()
     get_rulebook()
     index_for(corpus)
+    for source in corpus.sources:
+        for path in sorted(Path(source.examples_dir).glob("*.yaml")):
+            with contextlib.suppress(HuiqiError):  # an example is not the place to fail a start
+                profile = parse_profile(read_profile_file(path), vocab)
+                calculate(profile, profile.as_of or dt.date.today(), include_drafts=True, explain=True)
+
+
+def settle() -> None:
+    """After warming: what is loaded now lives as long as the process, so the garbage collector stops
+    scanning it (``gc.freeze``). Without this, a full collection walks the whole corpus and rulebook and
+    stalls every request in flight for tens of milliseconds."""
+    gc.collect()
+    gc.freeze()
 
 
 def departments(corpus: Corpus) -> list[str]:
