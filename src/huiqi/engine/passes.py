@@ -10,7 +10,7 @@ from huiqi.corpus.load import Corpus
 from huiqi.corpus.models import Document
 from huiqi.corpus.models import Status as DocStatus
 from huiqi.engine.context import Candidate, Context, FactEnv, Scope
-from huiqi.engine.evaluation import evaluate_in
+from huiqi.engine.evaluation import evaluate_in, value_in
 from huiqi.engine.result import Status
 from huiqi.errors import EvaluationError, Source
 from huiqi.expr import MISSING, Evaluation, Node
@@ -99,7 +99,15 @@ def match_events(
     return tuple(candidates), tuple(ignored)
 
 
+def _settled_false(ctx: Context, node: Node | None, env: FactEnv) -> bool:
+    """When explaining: whether ``node`` is plainly false, found without tracing (a false condition drops
+    the rule, so what it read is never shown; most rules of an event's type are for another level)."""
+    return ctx.explain and node is not None and value_in(node, env) is False
+
+
 def _match(ctx: Context, rule: CompiledRule, scope: Scope, event: Event, env: FactEnv) -> Candidate | None:
+    if _settled_false(ctx, rule.where, env):
+        return None  # another rule's event (another level, another kind)
     where = _eval(ctx, rule.where, env)
     if where is not None and where.value is False:
         return None  # another rule's event (another level, another kind)
@@ -111,6 +119,8 @@ def _match(ctx: Context, rule: CompiledRule, scope: Scope, event: Event, env: Fa
             return None
         if event.first_time is None:
             missing.add("event.first_time")
+    if _settled_false(ctx, rule.when, env):
+        return None
     when = _eval(ctx, rule.when, env)
     if when is not None:
         read.update(when.read)
