@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 
 from huiqi.corpus.load import Corpus
@@ -90,6 +90,15 @@ class Candidate:
     missing: frozenset[str] = frozenset()
     read: dict[str, object] = field(default_factory=dict)
 
+    def evolve(self, **changes: object) -> Candidate:
+        """``dataclasses.replace`` without running ``__init__`` again: the passes call it for every
+        candidate, and ``replace`` costs several times as much."""
+        assert changes.keys() <= _CANDIDATE_FIELDS, changes.keys() - _CANDIDATE_FIELDS
+        new = object.__new__(Candidate)
+        new.__dict__.update(self.__dict__)
+        new.__dict__.update(changes)
+        return new
+
     @property
     def doc_id(self) -> str:
         return self.scope.document.id
@@ -97,3 +106,6 @@ class Candidate:
     @property
     def subject_key(self) -> str:
         return self.event.subject or ""
+
+
+_CANDIDATE_FIELDS = frozenset(f.name for f in fields(Candidate))

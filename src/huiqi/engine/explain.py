@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
 from huiqi.corpus.models import Status as DocStatus
 from huiqi.engine.context import Candidate, Context, FactEnv, Scope
-from huiqi.engine.evaluation import evaluate_in
+from huiqi.engine.evaluation import value_in
 from huiqi.engine.near import near_misses
 from huiqi.engine.result import (
     AwardLine,
@@ -30,7 +29,7 @@ from huiqi.vocab.profile import Event
 def round_amounts(ctx: Context, candidates: tuple[Candidate, ...]) -> tuple[Candidate, ...]:
     """The one rounding step: every amount to whole 元, half up (``money.round_yuan``)."""
     return tuple(
-        c if c.amount is None else replace(c, amount=Decimal(round_yuan(c.amount))) for c in candidates
+        c if c.amount is None else c.evolve(amount=Decimal(round_yuan(c.amount))) for c in candidates
     )
 
 
@@ -49,7 +48,7 @@ def _schedule(ctx: Context, c: Candidate, amount: int | None) -> list[Tranche]:
     out = []
     env = FactEnv(ctx, c.event)
     for tranche, when in zip(c.rule.rule.schedule, c.rule.tranche_dates, strict=True):
-        day = evaluate_in(replace(ctx, explain=False), when, env).value if when is not None else None
+        day = value_in(when, env) if when is not None else None
         day = day if isinstance(day, date) else None
         share = f"{tranche.share * 100:f}".rstrip("0").rstrip(".") + "%"
         out.append(

@@ -4,7 +4,6 @@ cumulative caps. Each takes the candidates and returns new ones; none rounds (ro
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -78,8 +77,8 @@ def assess_provisions(ctx: Context, c: Candidate) -> Candidate:
         status = Status.excluded
     elif missing:
         status = Status.needs_info
-    return replace(
-        c, status=status, amount=amount, modifiers=tuple(modifiers), missing=frozenset(missing), read=read
+    return c.evolve(
+        status=status, amount=amount, modifiers=tuple(modifiers), missing=frozenset(missing), read=read
     )
 
 
@@ -116,7 +115,7 @@ def _keep_highest(
         if k is None or not c.status.counts or best[k] is c:
             out.append(c)
         else:
-            out.append(replace(c, status=Status.set_aside, modifiers=(*c.modifiers, reason(best[k]))))
+            out.append(c.evolve(status=Status.set_aside, modifiers=(*c.modifiers, reason(best[k]))))
     return tuple(out)
 
 
@@ -188,8 +187,7 @@ def one_time_awards(ctx: Context, candidates: tuple[Candidate, ...]) -> tuple[Ca
         if c.rule.rule.once and c.status.counts:
             earlier = [p for p in ctx.profile.prior_awards if _prior_matches(c, p, per_subject=True)]
             if earlier:
-                c = replace(
-                    c,
+                c = c.evolve(
                     status=Status.set_aside,
                     modifiers=(
                         *c.modifiers,
@@ -264,8 +262,7 @@ def cumulative_caps(ctx: Context, candidates: tuple[Candidate, ...]) -> tuple[Ca
             and (not per_subject or other.subject_key == c.subject_key)
         ]
         if cap_rule.max_items is not None and len(prior) + len(earlier) >= cap_rule.max_items:
-            c = replace(
-                c,
+            c = c.evolve(
                 status=Status.set_aside,
                 modifiers=(
                     *c.modifiers,
@@ -286,8 +283,7 @@ def cumulative_caps(ctx: Context, candidates: tuple[Candidate, ...]) -> tuple[Ca
             if c.amount > remaining:
                 # used up: set aside, still showing what it would have paid; partly used: pay the rest
                 status, amount = (c.status, remaining) if remaining > 0 else (Status.set_aside, c.amount)
-                c = replace(
-                    c,
+                c = c.evolve(
                     amount=amount,
                     status=status,
                     modifiers=(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 from decimal import Decimal
 
 from huiqi.corpus.load import Corpus
@@ -145,7 +144,7 @@ def compute_amounts(ctx: Context, candidates: tuple[Candidate, ...]) -> tuple[Ca
         read = {**c.read, **result.read}
         if result.value is MISSING:
             out.append(
-                replace(c, status=Status.needs_info, missing=c.missing | result.missing_facts, read=read)
+                c.evolve(status=Status.needs_info, missing=c.missing | result.missing_facts, read=read)
             )
         else:
             if not isinstance(result.value, Decimal):
@@ -153,5 +152,5 @@ def compute_amounts(ctx: Context, candidates: tuple[Candidate, ...]) -> tuple[Ca
                     f"金额公式的结果不是数值：{result.value!r}",
                     Source(rule=c.rule.id, field="amount.formula"),
                 )
-            out.append(replace(c, amount=max(result.value, Decimal(0)), read=read))
+            out.append(c.evolve(amount=max(result.value, Decimal(0)), read=read))
     return tuple(out)
