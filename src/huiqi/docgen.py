@@ -26,24 +26,29 @@ def cli_reference(app: typer.Typer) -> str:
     command: Any = typer.main.get_command(app)
     parts = [HEADER, "# CLI reference\n\n", f"{command.help}\n\n"]
     for name in sorted(command.commands):
-        sub = command.commands[name]
-        params = [p for p in sub.params if p.name != "help"]
-        args = " ".join((p.metavar or p.name.upper()) for p in params if p.param_type_name == "argument")
-        parts.append(
-            f"## `huiqi {name}`\n\n{(sub.help or '').strip()}\n\n```\nhuiqi {name} [OPTIONS] {args}\n```\n\n"
-        )
-        rows = []
-        for p in params:
-            if p.param_type_name == "argument":
-                rows.append(
-                    f"| `{p.metavar or p.name.upper()}` | argument | {getattr(p, 'help', '') or ''} |"
-                )
-            else:
-                default = "" if p.default in (None, False, ()) or p.is_flag else f"（默认 `{p.default}`）"
-                rows.append(f"| `{' / '.join(p.opts)}` | option | {(p.help or '')}{default} |")
-        if rows:
-            parts.append("| name | kind | meaning |\n|---|---|---|\n" + "\n".join(rows) + "\n\n")
+        parts += _command_reference(command.commands[name], f"huiqi {name}", level=2)
     return "".join(parts).rstrip() + "\n"
+
+
+def _command_reference(sub: Any, path: str, level: int) -> list[str]:
+    """One command's section; a group's subcommands follow as subsections."""
+    params = [p for p in sub.params if p.name != "help"]
+    args = " ".join((p.metavar or p.name.upper()) for p in params if p.param_type_name == "argument")
+    children = getattr(sub, "commands", None) or {}
+    usage = f"{path} COMMAND [ARGS]…" if children else f"{path} [OPTIONS] {args}".rstrip()
+    parts = [f"{'#' * level} `{path}`\n\n{(sub.help or '').strip()}\n\n```\n{usage}\n```\n\n"]
+    rows = []
+    for p in params:
+        if p.param_type_name == "argument":
+            rows.append(f"| `{p.metavar or p.name.upper()}` | argument | {getattr(p, 'help', '') or ''} |")
+        else:
+            default = "" if p.default in (None, False, ()) or p.is_flag else f"（默认 `{p.default}`）"
+            rows.append(f"| `{' / '.join(p.opts)}` | option | {(p.help or '')}{default} |")
+    if rows:
+        parts.append("| name | kind | meaning |\n|---|---|---|\n" + "\n".join(rows) + "\n\n")
+    for name in sorted(children):
+        parts += _command_reference(children[name], f"{path} {name}", level + 1)
+    return parts
 
 
 def _type_name(schema: dict[str, Any]) -> str:
