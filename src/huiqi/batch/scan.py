@@ -115,8 +115,8 @@ def scan_parquet(con: Any, path: Path, kind: str, vocab: Vocabulary, labels: dic
     schema = file.schema_arrow
     headers = schema.names
     names = canonical_headers(headers, columns_for(kind, vocab, headers), table=kind)  # type: ignore[arg-type]
-    text = [h for h in headers if pa.types.is_string(schema.field(h).type)]
     index = {file.metadata.schema.column(i).path: i for i in range(file.metadata.num_columns)}
+    text = [h for h in headers if pa.types.is_string(schema.field(h).type)]
     first = file.metadata.row_group(0) if file.metadata.num_row_groups else None
     encoded = [h for h in text if first is not None and first.column(index[h]).has_dictionary_page]
     code = next((h for h in headers if names[h] == "credit_code"), None)
@@ -127,36 +127,57 @@ def scan_parquet(con: Any, path: Path, kind: str, vocab: Vocabulary, labels: dic
         for h in wanted
         if h in text
     }
-    ranges: dict[str, tuple[Number, Number] | None] = {}
-    no_nulls = {names[h] for h, s in states.items() if not s.missing}
-    for h in headers:
-        stored = schema.field(h).type
-        stats = _statistics(file, index[h]) if h in index and h not in text else None
-        if stats is not None and (pa.types.is_integer(stored) or pa.types.is_decimal(stored)):
-            ranges[names[h]] = stats[0]
-        if stats is not None and not stats[1]:
-            no_nulls.add(names[h])
     t = con.read_parquet(str(path), file_row_number=True)
     columns: dict[str, ir.Value] = {"_row": t.file_row_number + 2}  # row 1 of a sheet is its header
     for header in headers:
-        col, state = t[header], states.get(header, _Text(True, True, True, False))
-        if col.type().is_string() and state.changes:
-            trimmed = col.strip()
-            col = ibis.cases((trimmed == "", null("string")), else_=trimmed)
-            col = col.upper() if names[header] == "credit_code" else col
-        elif col.type().is_string() and state.empty:
-            col = col.nullif("")
-        columns[names[header]] = col
+        columns[names[header]] = _cleaned(t[header], states.get(header), names[header] == "credit_code")
     table = t.select(**columns)
-    bad_codes = _bad_codes(con, kind, given[code].cast(pa.string()), 2) if code is not None else None
     kind_of = next((h for h in headers if names[h] == "type"), None)
     if kind == "events" and kind_of in given.column_names and labels and _any_in(given[kind_of], labels):
         table = table.mutate(
             type=ibis.cases(*((table.type == k, v) for k, v in labels.items()), else_=table.type)
         )
-    within = frozenset(names[h] for h, s in states.items() if s.within)
-    distinct = {names[h] for h, s in states.items() if not (s.changes or s.missing) and _increasing(given[h])}
-    return Raw(table, bad_codes, Evidence(ranges, within, frozenset(no_nulls), frozenset(distinct)))
+    bad_codes = _bad_codes(con, kind, given[code].cast(pa.string()), 2) if code is not None else None
+    stored = {names[h]: (schema.field(h).type, index.get(h)) for h in headers if h not in text}
+    return Raw(
+        table, bad_codes, _evidence(file, stored, {names[h]: s for h, s in states.items()}, given, names)
+    )
+
+
+def _cleaned(col: ir.Value, state: _Text | None, upper: bool) -> ir.Value:
+    """A column as the checks and the plan read it: text trimmed, empty → NULL — unless Arrow found it clean."""
+    state = state or _Text(True, True, True, False)
+    if not col.type().is_string() or not (state.changes or state.empty):
+        return col
+    if not state.changes:
+        return col.nullif("")
+    trimmed = col.strip()
+    col = ibis.cases((trimmed == "", null("string")), else_=trimmed)
+    return col.upper() if upper else col
+
+
+def _evidence(
+    file: pq.ParquetFile,
+    stored: dict[str, tuple[pa.DataType, int | None]],
+    states: dict[str, _Text],
+    given: pa.Table,
+    names: dict[str, str],
+) -> Evidence:
+    """What the file shows by column (canonical names): ``stored`` gives each non-text column's type and
+    Parquet column index, ``states`` each text column read in Arrow."""
+    ranges: dict[str, tuple[Number, Number] | None] = {}
+    no_nulls = {name for name, s in states.items() if not s.missing}
+    for name, (kind, index) in stored.items():
+        stats = _statistics(file, index) if index is not None else None
+        if stats is not None and (pa.types.is_integer(kind) or pa.types.is_decimal(kind)):
+            ranges[name] = stats[0]
+        if stats is not None and not stats[1]:
+            no_nulls.add(name)
+    within = frozenset(name for name, s in states.items() if s.within)
+    ids = next((h for h, n in names.items() if n == "firm_id" and h in given.column_names), None)
+    clean_ids = "firm_id" in states and not (states["firm_id"].changes or states["firm_id"].missing)
+    distinct = {"firm_id"} if ids is not None and clean_ids and _increasing(given[ids]) else set()
+    return Evidence(ranges, within, frozenset(no_nulls), frozenset(distinct))
 
 
 def _increasing(column: pa.ChunkedArray) -> bool:
