@@ -95,3 +95,36 @@ def test_tampered_corpus_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     code, _out, err = run("docs")
     assert code == 3
     assert "000_ef88f7c86d05775e.txt 已被改动" in err and "Traceback" not in err
+
+
+def test_the_command_map_names_what_each_module_registers() -> None:
+    """`huiqi <command>` loads only the module COMMANDS names for it: the map must be exactly right."""
+    import importlib
+
+    import typer
+
+    from huiqi.cli import COMMAND_MODULES, COMMANDS
+
+    registered = {}
+    for module in COMMAND_MODULES:
+        one = typer.Typer()
+        importlib.import_module(module).register(one)
+        for c in one.registered_commands:
+            registered[c.name or c.callback.__name__] = module  # type: ignore[union-attr]
+        for g in one.registered_groups:
+            registered[str(g.name)] = module
+    assert registered == COMMANDS
+
+
+def test_one_command_loads_alone_and_still_runs_as_a_subcommand() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.argv = ['huiqi', 'show', 'nb-2025-35/11']; from huiqi.cli import main\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+        "assert 'huiqi.ledger' not in sys.modules and 'huiqi.batch' not in sys.modules, 'loaded too much'\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "单项冠军" in result.stdout
