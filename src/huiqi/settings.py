@@ -6,6 +6,7 @@
 | HUIQI_DATA_DIR | where huiqi keeps its files (ledger, uploads, batch results) | $XDG_DATA_HOME/huiqi or ~/.local/share/huiqi |
 | HUIQI_UPLOAD_LIMIT_MB | the largest upload the web app accepts | 20 |
 | HUIQI_CORPUS | a corpus folder replacing the installed corpus packages | (entry points) |
+| HUIQI_CACHE_DIR | compiled batch plans (safe to delete); `off` to keep none | $XDG_CACHE_HOME/huiqi or ~/.cache/huiqi |
 """
 
 from __future__ import annotations
