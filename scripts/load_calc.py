@@ -98,13 +98,32 @@ async def exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, r
     return status
 
 
+class Tally:
+    """Latencies and status counts of the requests sent."""
+
+    def __init__(self) -> None:
+        self.latencies: list[float] = []
+        self.statuses: dict[int, int] = {}
+
+    async def send(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes, since: float
+    ) -> None:
+        """One request, timed from ``since`` (status 0: the connection failed)."""
+        t0 = since
+        try:
+            status = await exchange(reader, writer, request)
+        except (OSError, asyncio.IncompleteReadError, ValueError):
+            status = 0
+        self.latencies.append(time.perf_counter() - t0)
+        self.statuses[status] = self.statuses.get(status, 0) + 1
+
+
 async def drive(
     url: str, clients: int, total: int, seconds: float
 ) -> tuple[list[float], dict[int, int], float]:
     requests = encoded(url, bodies())
     host, port = url.split("://", 1)[1].split(":")
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
+    tally = Tally()
     issued = 0
     conns = [await asyncio.open_connection(host, int(port)) for _ in range(clients)]
     for request in requests:  # warm-up: caches, first imports
@@ -118,28 +137,23 @@ async def drive(
         while issued < total and time.perf_counter() < stop_at:
             request = requests[issued % len(requests)]
             issued += 1
-            t0 = time.perf_counter()
-            try:
-                status = await exchange(reader, writer, request)
-            except (OSError, asyncio.IncompleteReadError, ValueError):
-                status = 0
-            latencies.append(time.perf_counter() - t0)
-            statuses[status] = statuses.get(status, 0) + 1
+            await tally.send(reader, writer, request, time.perf_counter())
         writer.close()
 
     await asyncio.gather(*(worker(r, w) for r, w in conns))
     elapsed = time.perf_counter() - start
-    return latencies, statuses, elapsed
+    return tally.latencies, tally.statuses, elapsed
 
 
 async def drive_open(
     url: str, clients: int, total: int, seconds: float, rate: float
 ) -> tuple[list[float], dict[int, int], float]:
-    """Open loop: requests due at Poisson times at ``rate`` per second, latency counted from when due."""
+    """Open loop: requests due at Poisson times at ``rate`` per second, each sent on the first free
+    connection; latency counted from dispatch (a wait for a free connection counts: the server is behind;
+    the client's own timer being late by a fraction of a millisecond does not)."""
     requests = encoded(url, bodies())
     host, port = url.split("://", 1)[1].split(":")
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
+    tally = Tally()
     free: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
     for _ in range(clients):
         free.put_nowait(await asyncio.open_connection(host, int(port)))
@@ -155,16 +169,9 @@ async def drive_open(
     pending: set[asyncio.Task[None]] = set()
 
     async def one(request: bytes) -> None:
-        # Counted from when the client dispatches it: a wait for a free connection (the server is behind)
-        # counts; the client's own timer being late by a fraction of a millisecond does not.
-        due_at = loop.time()
+        dispatched = time.perf_counter()
         reader, writer = await free.get()
-        try:
-            status = await exchange(reader, writer, request)
-        except (OSError, asyncio.IncompleteReadError, ValueError):
-            status = 0
-        latencies.append(loop.time() - due_at)
-        statuses[status] = statuses.get(status, 0) + 1
+        await tally.send(reader, writer, request, dispatched)
         free.put_nowait((reader, writer))
 
     for i in range(total):
@@ -181,7 +188,7 @@ async def drive_open(
     elapsed = loop.time() - start
     while not free.empty():
         free.get_nowait()[1].close()
-    return latencies, statuses, elapsed
+    return tally.latencies, tally.statuses, elapsed
 
 
 def percentile(values: list[float], q: float) -> float:
