@@ -48,9 +48,13 @@ class Inner:
 
 
 async def call(
-    app: Any, chunks: list[bytes], path: str = "/api/calc", method: str = "POST"
+    app: Any,
+    chunks: list[bytes],
+    path: str = "/api/calc",
+    method: str = "POST",
+    headers: list[tuple[bytes, bytes]] | None = None,
 ) -> tuple[int, bytes]:
-    scope = {"type": "http", "method": method, "path": path, "headers": []}
+    scope = {"type": "http", "method": method, "path": path, "headers": headers or []}
     pieces = _pieces(chunks)
     sent: list[Message] = []
 
@@ -112,3 +116,16 @@ async def test_other_routes_and_methods_pass_through() -> None:
     lane = CalcFastLane(inner, limit=1 << 20)
     assert (await call(lane, [b"x"], path="/api/shares"))[0] == 299
     assert (await call(lane, [b""], method="GET"))[0] == 299
+
+
+@pytest.mark.parametrize(
+    ("content_type", "answered"),
+    [(b"application/json", True), (b"application/json; charset=utf-8", True), (b"text/plain", False)],
+)
+async def test_only_json_bodies_take_the_lane(content_type: bytes, answered: bool) -> None:
+    inner = Inner()
+    body = json.dumps(GOOD).encode()
+    status, _ = await call(
+        CalcFastLane(inner, limit=1 << 20), [body], headers=[(b"content-type", content_type)]
+    )
+    assert (status == 200) is answered and (inner.bodies == []) is answered

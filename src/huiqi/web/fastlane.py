@@ -25,7 +25,12 @@ class CalcFastLane:
         self.app, self.limit = app, limit  # ``limit``: larger bodies go the full way (and are refused there)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != PATH:
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "POST"
+            or scope["path"] != PATH
+            or not _json(scope.get("headers") or [])
+        ):
             await self.app(scope, receive, send)
             return
         body, complete = await self._read(receive)
@@ -71,6 +76,17 @@ class CalcFastLane:
             return None  # the full app words the error
         except Exception:
             return None  # … and logs and answers the unexpected, as for any route
+
+
+def _json(headers: list[tuple[bytes, bytes]]) -> bool:
+    """Whether the body is declared JSON (or not declared at all), as FastAPI decides whether to decode it."""
+    for name, value in headers:
+        if name.lower() == b"content-type":
+            kind = value.split(b";", 1)[0].strip().lower()
+            return kind == b"application/json" or (
+                kind.startswith(b"application/") and kind.endswith(b"+json")
+            )
+    return True
 
 
 def _replay(body: bytes, complete: bool, receive: Receive) -> Receive:
