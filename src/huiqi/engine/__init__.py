@@ -14,13 +14,13 @@ from huiqi.corpus import get_corpus
 from huiqi.engine.context import Context
 from huiqi.engine.explain import explain, round_amounts
 from huiqi.engine.modifiers import (
-    apply_provisions,
     cumulative_caps,
     one_time_awards,
     stack_across_documents,
     stack_groups,
 )
 from huiqi.engine.passes import compute_amounts, match_events, select_documents
+from huiqi.engine.provisions import apply_provisions
 from huiqi.engine.result import AwardLine, CalcResult, NearMiss, Status
 from huiqi.rules.load import get_rulebook
 from huiqi.vocab import Profile, get_vocabulary, parse_profile

@@ -25,6 +25,8 @@ class Context:
     include_drafts: bool = False
     explain: bool = False
     publication_dates: dict[str, dt.date] = field(default_factory=dict)
+    # What a pass may reuse within this one calculation (shared by ``replace``d copies: keys say enough).
+    memo: dict[object, object] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

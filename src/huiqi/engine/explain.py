@@ -35,7 +35,9 @@ def round_amounts(ctx: Context, candidates: tuple[Candidate, ...]) -> tuple[Cand
 
 def _event_ref(ctx: Context, e: Event) -> EventRef:
     label = ctx.vocab.event_by_name[e.type].label
-    return EventRef(index=e.index, type=e.type, label=label, date=e.date, level=e.level, subject=e.subject)
+    return EventRef.model_construct(
+        index=e.index, type=e.type, label=label, date=e.date, level=e.level, subject=e.subject
+    )
 
 
 def _label(ctx: Context, dotted: str) -> str:
@@ -88,12 +90,15 @@ def _facts(ctx: Context, read: dict[str, object]) -> dict[str, str]:
 def _line(ctx: Context, c: Candidate) -> AwardLine:
     rule = c.rule.rule
     amount = int(c.amount) if c.amount is not None and rule.amount.basis.has_amount else None
-    explained: dict[str, object] = {}
+    filled: str | None = None
+    facts: dict[str, str] = {}
     if ctx.explain:
         env = FactEnv(ctx, c.event)
         filled = render_filled(c.rule.formula, env, kinds=ctx.vocab.kind_of) if c.rule.formula else None
-        explained = {"formula_filled": filled, "facts": _facts(ctx, c.read)}
-    return AwardLine(
+        facts = _facts(ctx, c.read)
+    # Every field is given, of its declared type: built without validating it again (it is on the hot path of
+    # every explained calculation; the JSON is checked against the golden cases and the CLI's).
+    return AwardLine.model_construct(
         rule_id=rule.id,
         document_id=c.doc_id,
         document_title=c.scope.document.meta.short_title,
@@ -115,7 +120,8 @@ def _line(ctx: Context, c: Candidate) -> AwardLine:
         schedule=_schedule(ctx, c, amount),
         quote=list(rule.quote),
         formula=rule.amount.formula,
-        **explained,
+        formula_filled=filled,
+        facts=facts,
     )
 
 

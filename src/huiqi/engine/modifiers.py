@@ -1,5 +1,5 @@
-"""The passes that change what candidates pay: general provisions, 从高不重复 (and one-time awards),
-cumulative caps. Each takes the candidates and returns new ones; none rounds (rounding is one later step)."""
+"""The passes that change what candidates pay after the general provisions (``provisions.py``): 从高不重复
+(and one-time awards), cumulative caps. Each takes the candidates and returns new ones; none rounds (rounding is one later step)."""
 
 from __future__ import annotations
 
@@ -10,76 +10,9 @@ from decimal import Decimal
 from huiqi.engine.context import Candidate, Context, FactEnv
 from huiqi.engine.evaluation import evaluate_in
 from huiqi.engine.result import Modifier, ModifierKind, Status
-from huiqi.expr import MISSING
 from huiqi.money import yuan
 from huiqi.rules.models import Group
 from huiqi.vocab.profile import PriorAward
-
-
-def apply_provisions(ctx: Context, candidates: tuple[Candidate, ...]) -> tuple[Candidate, ...]:
-    """General provisions of each candidate's document: exclusions, then halving; exemptions noted."""
-    return tuple(assess_provisions(ctx, c) for c in candidates)
-
-
-def assess_provisions(ctx: Context, c: Candidate) -> Candidate:
-    if c.scope.rules is None:
-        return c
-    env = FactEnv(ctx, c.event)
-    status, amount, missing = c.status, c.amount, set(c.missing)
-    modifiers, read = list(c.modifiers), dict(c.read)
-    excluded = False
-    for p in c.scope.rules.provisions:
-        prov = p.provision
-        article_id = f"{c.doc_id}/{prov.article}"
-        if p.unless is not None:
-            exempt = evaluate_in(ctx, p.unless, env)
-            read.update(exempt.read)
-            if exempt.value is True:
-                modifiers.append(
-                    Modifier(
-                        kind=ModifierKind.exempt,
-                        reason=f"{prov.title}：属例外情形，不适用",
-                        article_id=article_id,
-                        source_id=prov.id,
-                        quote=prov.quote[0],
-                    )
-                )
-                continue
-        bites = evaluate_in(ctx, p.when, env)
-        read.update(bites.read)
-        if bites.value is MISSING:
-            missing |= bites.missing_facts
-        elif bites.value is True and prov.effect == "exclude":
-            excluded = True
-            modifiers.append(
-                Modifier(
-                    kind=ModifierKind.exclude,
-                    reason=f"{prov.title}，不予享受",
-                    article_id=article_id,
-                    source_id=prov.id,
-                    quote=prov.quote[0],
-                )
-            )
-        elif bites.value is True:
-            amount = amount / 2 if amount is not None else None
-            modifiers.append(
-                Modifier(
-                    kind=ModifierKind.halve,
-                    reason=f"{prov.title}，减半享受",
-                    article_id=article_id,
-                    source_id=prov.id,
-                    quote=prov.quote[0],
-                )
-            )
-            if status is Status.paid:
-                status = Status.halved
-    if excluded:
-        status = Status.excluded
-    elif missing:
-        status = Status.needs_info
-    return c.evolve(
-        status=status, amount=amount, modifiers=tuple(modifiers), missing=frozenset(missing), read=read
-    )
 
 
 def _rank(c: Candidate) -> tuple[Decimal, int, int, int]:

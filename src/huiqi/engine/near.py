@@ -23,8 +23,8 @@ from operator import itemgetter
 
 from huiqi.engine.context import Candidate, Context, FactEnv, Scope
 from huiqi.engine.evaluation import value_in
-from huiqi.engine.modifiers import assess_provisions
 from huiqi.engine.passes import compute_amounts
+from huiqi.engine.provisions import assess_provisions
 from huiqi.engine.result import NearMiss, Status
 from huiqi.expr import Compare, Name, Node, Num, Str, evaluate, format_value, names, walk
 from huiqi.money import round_yuan, wan
@@ -228,9 +228,11 @@ class _Pass:
         return found
 
     def others(self, scopes: list[tuple[Scope, _Table]], done: set[str]) -> list[_Found]:
-        """The best of every other rule: worth its constant amount times its document's factor."""
+        """The best of every other rule: worth its constant amount times its document's factor. None of
+        these can be a gap (the firm has no event of its type with a threshold) or meet a group the firm
+        holds (those are ``done``), so all that is left to ask is whether the firm fits its condition."""
 
-        def ranked(scope: Scope, table: _Table) -> Iterator[tuple[Decimal, str, Scope, _Row]]:
+        def ranked(scope: Scope, table: _Table) -> Iterator[tuple[Decimal, str, Scope, _Row, Candidate]]:
             if not table.rows:
                 return
             verdict = self.verdict(scope, table.rows[0], self.probe(table.rows[0]))
@@ -238,16 +240,19 @@ class _Pass:
                 return
             factor = verdict.amount or 1
             for w in table.rows:
-                yield -(w.amount or _ZERO) * factor, w.id, scope, w
+                yield -(w.amount or _ZERO) * factor, w.id, scope, w, verdict
 
         found: list[_Found] = []
-        for _, rule_id, scope, w in heapq.merge(*(ranked(s, t) for s, t in scopes)):
+        for key, rule_id, scope, w, verdict in heapq.merge(*(ranked(s, t) for s, t in scopes)):
             if rule_id in done:
                 continue
-            if (entry := self.assess(scope, w)) is not None:
-                found.append(entry)
-                if len(found) == NEAR_MISS_LIMIT:
-                    break
+            when = w.rule.when
+            if when is not None and value_in(when, FactEnv(self.quiet, self.probe(w))) is False:
+                continue  # the firm itself does not fit (e.g. not a manufacturer)
+            amount = None if w.amount is None else w.amount * (verdict.amount or 1)
+            found.append((2, key, rule_id, scope, w.rule, amount, verdict.status, None))
+            if len(found) == NEAR_MISS_LIMIT:
+                break
         return found
 
 

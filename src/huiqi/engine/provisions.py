@@ -1,0 +1,132 @@
+"""The general provisions pass: a document's exclusions (不予享受), halving (减半) and their exceptions,
+applied to every candidate award of that document.
+
+A provision reads the firm, and of the event at most its year (``year.*``) and its date: so within one
+calculation its outcome is worked out once per provision and per what it reads (once for the firm, or once per
+year or date), not once per award. The modifiers it adds say the same for every firm and are made once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from huiqi.engine.context import Candidate, Context, FactEnv
+from huiqi.engine.evaluation import evaluate_in
+from huiqi.engine.result import Modifier, ModifierKind, Status
+from huiqi.expr import MISSING, names
+from huiqi.expr.values import Value
+from huiqi.rules.load import CompiledProvision
+from huiqi.vocab.profile import Event
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """One provision for one firm and event: exempt, or whether it bites (``MISSING`` when undecided)."""
+
+    exempt: bool
+    bites: Value
+    missing: frozenset[str]
+    read: dict[str, Value]
+
+
+def apply_provisions(ctx: Context, candidates: tuple[Candidate, ...]) -> tuple[Candidate, ...]:
+    """General provisions of each candidate's document: exclusions, then halving; exemptions noted."""
+    return tuple(assess_provisions(ctx, c) for c in candidates)
+
+
+def assess_provisions(ctx: Context, c: Candidate) -> Candidate:
+    if c.scope.rules is None:
+        return c
+    status, amount, missing = c.status, c.amount, set(c.missing)
+    modifiers, read = list(c.modifiers), dict(c.read)
+    excluded = False
+    for p in c.scope.rules.provisions:
+        outcome = _outcome(ctx, p, c.event)
+        read.update(outcome.read)
+        if outcome.exempt:
+            modifiers.append(_modifier(p, c.doc_id, "exempt"))
+        elif outcome.bites is MISSING:
+            missing |= outcome.missing
+        elif outcome.bites is True and p.provision.effect == "exclude":
+            excluded = True
+            modifiers.append(_modifier(p, c.doc_id, "exclude"))
+        elif outcome.bites is True:
+            amount = amount / 2 if amount is not None else None
+            modifiers.append(_modifier(p, c.doc_id, "halve"))
+            if status is Status.paid:
+                status = Status.halved
+    if excluded:
+        status = Status.excluded
+    elif missing:
+        status = Status.needs_info
+    return c.evolve(
+        status=status, amount=amount, modifiers=tuple(modifiers), missing=frozenset(missing), read=read
+    )
+
+
+def _outcome(ctx: Context, p: CompiledProvision, event: Event) -> _Outcome:
+    """The provision's outcome, remembered for this calculation under what it depends on."""
+    year, day, other = _reads(p)
+    key = (
+        "provision",
+        id(p),
+        ctx.explain,
+        event.date.year if year else None,
+        event.date if day else None,
+        event.index if other else None,
+    )
+    found = ctx.memo.get(key)
+    if isinstance(found, _Outcome):
+        return found
+    env = FactEnv(ctx, event)
+    read: dict[str, Value] = {}
+    if p.unless is not None:
+        exempt = evaluate_in(ctx, p.unless, env)
+        read.update(exempt.read)
+        if exempt.value is True:
+            outcome = _Outcome(True, None, frozenset(), read)
+            ctx.memo[key] = outcome
+            return outcome
+    bites = evaluate_in(ctx, p.when, env)
+    read.update(bites.read)
+    missing = bites.missing_facts if bites.value is MISSING else frozenset()
+    outcome = _Outcome(False, bites.value, missing, read)
+    ctx.memo[key] = outcome
+    return outcome
+
+
+_READS: dict[int, tuple[CompiledProvision, tuple[bool, bool, bool]]] = {}
+
+
+def _reads(p: CompiledProvision) -> tuple[bool, bool, bool]:
+    """Whether the provision reads ``year.*``, ``event.date``, and any other fact of the event."""
+    entry = _READS.get(id(p))
+    if entry is None or entry[0] is not p:
+        paths = {path for node in (p.when, p.unless) if node is not None for path in names(node)}
+        flags = (
+            any(path[0] == "year" for path in paths),
+            ("event", "date") in paths,
+            any(path[0] == "event" and path != ("event", "date") for path in paths),
+        )
+        entry = _READS[id(p)] = (p, flags)
+    return entry[1]
+
+
+_MODIFIERS: dict[tuple[int, str, str], tuple[CompiledProvision, Modifier]] = {}
+_WORDING = {"exempt": "{}：属例外情形，不适用", "exclude": "{}，不予享受", "halve": "{}，减半享受"}
+
+
+def _modifier(p: CompiledProvision, doc_id: str, kind: Literal["exempt", "exclude", "halve"]) -> Modifier:
+    """What the provision does to an award, in the words the user reads (the same for every firm)."""
+    entry = _MODIFIERS.get((id(p), doc_id, kind))
+    if entry is None or entry[0] is not p:
+        prov = p.provision
+        made = Modifier(
+            kind=ModifierKind(kind),
+            reason=_WORDING[kind].format(prov.title),
+            article_id=f"{doc_id}/{prov.article}",
+            source_id=prov.id,
+            quote=prov.quote[0],
+        )
+        entry = _MODIFIERS[(id(p), doc_id, kind)] = (p, made)
+    return entry[1]
