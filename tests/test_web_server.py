@@ -4,6 +4,7 @@ that all answer, share the connections and stop together; a taken port is report
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -50,15 +51,11 @@ def test_two_workers_answer_and_stop_together(tmp_path: Path) -> None:
             time.sleep(0.3)
         for _ in range(20):  # new connections, spread by the kernel over the workers: all answered
             assert httpx.get(f"http://127.0.0.1:{port}/api/vocab").status_code == 200
-        children = subprocess.run(
-            ["pgrep", "-P", str(proc.pid)], capture_output=True, text=True, check=False
-        ).stdout.split()
-        listening = subprocess.run(
-            ["ss", "-Htlnp", f"sport = :{port}"], capture_output=True, text=True, check=False
-        ).stdout
-        if listening:  # ss is there: one listening socket per worker
+        if shutil.which("ss"):  # one listening socket per worker
+            listening = subprocess.run(
+                ["ss", "-Htlnp", f"sport = :{port}"], capture_output=True, text=True, check=False
+            ).stdout
             assert listening.count("LISTEN") == 2, listening
-        assert len([c for c in children if c]) >= 2
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=60) == 0
