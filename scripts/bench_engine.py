@@ -12,7 +12,6 @@ import datetime as dt
 import platform
 import statistics
 import time
-from pathlib import Path
 
 from huiqi.corpus import get_corpus
 from huiqi.engine import calculate
@@ -22,11 +21,7 @@ from huiqi.vocab import get_vocabulary, parse_profile, read_profile_file
 def profiles() -> list[tuple[str, object]]:
     corpus = get_corpus()
     vocab = get_vocabulary()
-    out = []
-    for source in corpus.sources:
-        for path in sorted(Path(source.examples_dir).glob("*.yaml")):
-            out.append((path.stem, parse_profile(read_profile_file(path), vocab)))
-    return out
+    return [(path.stem, parse_profile(read_profile_file(path), vocab)) for path in corpus.example_files()]
 
 
 def measure(profile: object, explain: bool, repeat: int) -> list[float]:

@@ -37,11 +37,7 @@ from huiqi.vocab import read_profile_file
 
 def bodies() -> list[dict[str, object]]:
     """Every bundled example firm, drafts included (the most work per request)."""
-    out = []
-    for source in get_corpus().sources:
-        for path in sorted(Path(source.examples_dir).glob("*.yaml")):
-            out.append({"profile": read_profile_file(path), "include_drafts": True})
-    return out
+    return [{"profile": read_profile_file(p), "include_drafts": True} for p in get_corpus().example_files()]
 
 
 def free_port() -> int:

@@ -165,7 +165,7 @@ def calc(
 
 
 def _examples() -> dict[str, Path]:
-    return {p.stem: p for s in get_corpus().sources for p in sorted(s.examples_dir.glob("*.yaml"))}
+    return {p.stem: p for p in get_corpus().example_files()}
 
 
 def demo(

@@ -51,6 +51,10 @@ class Corpus:
             raise NotFoundError(f"{doc_id} 没有条款“{local}”（条款编号 {span}，另有 preamble、closing）")
         return found
 
+    def example_files(self) -> list[Path]:
+        """The bundled example firms' profile files, corpus by corpus, each in name order."""
+        return [path for source in self.sources for path in sorted(Path(source.examples_dir).glob("*.yaml"))]
+
     def region(self, name: str) -> Region | None:
         return next((r for r in self.regions if r.name == name), None)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from huiqi.corpus import Corpus
@@ -66,10 +65,9 @@ def vocab_view(vocab: Vocabulary) -> VocabView:
 def examples(corpus: Corpus) -> list[Example]:
     """The bundled demo firms, as raw profile data (dates stay ISO text)."""
     out = []
-    for source in corpus.sources:
-        for path in sorted(Path(source.examples_dir).glob("*.yaml")):
-            data = read_profile_file(path)
-            out.append(Example(name=path.stem, description=str(data.get("description", "")), profile=data))
+    for path in corpus.example_files():
+        data = read_profile_file(path)
+        out.append(Example(name=path.stem, description=str(data.get("description", "")), profile=data))
     return out
 
 

@@ -8,7 +8,6 @@ import datetime as dt
 import gc
 import os
 import weakref
-from pathlib import Path
 
 import anyio
 from anyio import CapacityLimiter
@@ -30,11 +29,10 @@ def warm() -> None:
     vocab = get_vocabulary()
     get_rulebook()
     index_for(corpus)
-    for source in corpus.sources:
-        for path in sorted(Path(source.examples_dir).glob("*.yaml")):
-            with contextlib.suppress(HuiqiError):  # an example is not the place to fail a start
-                profile = parse_profile(read_profile_file(path), vocab)
-                calculate(profile, profile.as_of or dt.date.today(), include_drafts=True, explain=True)
+    for path in corpus.example_files():
+        with contextlib.suppress(HuiqiError):  # an example is not the place to fail a start
+            profile = parse_profile(read_profile_file(path), vocab)
+            calculate(profile, profile.as_of or dt.date.today(), include_drafts=True, explain=True)
 
 
 def settle() -> None:
