@@ -22,7 +22,6 @@ from huiqi.engine.result import (
 from huiqi.expr import format_value, render_filled
 from huiqi.money import round_yuan
 from huiqi.rules.models import Basis
-from huiqi.vocab.catalogue import Vocabulary
 from huiqi.vocab.profile import Event
 
 
@@ -65,25 +64,13 @@ def _schedule(ctx: Context, c: Candidate, amount: int | None) -> list[Tranche]:
     return out
 
 
-def _kinds(vocab: Vocabulary) -> dict[str, str | None]:
-    """``vocab.kind_of`` by dotted name, remembered per vocabulary (every explained line asks)."""
-    entry = _KINDS.get(id(vocab))
-    if entry is None or entry[0] is not vocab:
-        entry = _KINDS[id(vocab)] = (vocab, {})
-    return entry[1]
-
-
-_KINDS: dict[int, tuple[Vocabulary, dict[str, str | None]]] = {}
-
-
 def _facts(ctx: Context, read: dict[str, object]) -> dict[str, str]:
-    kinds = _kinds(ctx.vocab)
+    """The facts read, each formatted as its kind (a subscripted fact has none: shown plain)."""
+    names = ctx.vocab.names
     out = {}
     for k, v in read.items():
-        if k not in kinds:
-            kinds[k] = ctx.vocab.kind_of(tuple(k.split(".")))
-        kind = kinds[k]
-        out[k] = format_value(v, kind)  # type: ignore[arg-type]
+        fact = names.get(k)
+        out[k] = format_value(v, fact.kind if fact else None)  # type: ignore[arg-type]
     return out
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import date
 from decimal import Decimal
 from functools import cache
 from operator import itemgetter
@@ -162,7 +161,6 @@ class _Pass:
         for e in ctx.profile.events:
             self.by_type.setdefault(e.type, []).append(e)
         self.probes: dict[tuple[str, str | None], Event] = {}
-        self.verdicts: dict[tuple[str, date], Candidate] = {}
 
     def probe(self, row: _Row) -> Event:
         """A stand-in event of the rule's type and level on the as-of date (the firm does not have it)."""
@@ -174,13 +172,9 @@ class _Pass:
         return probe
 
     def verdict(self, scope: Scope, row: _Row, event: Event) -> Candidate:
-        """The general provisions read the firm and the event's date only: assessed once per date."""
-        key = (scope.document.id, event.date)
-        verdict = self.verdicts.get(key)
-        if verdict is None:
-            stand_in = Candidate(scope, row.rule, event, amount=Decimal(1))
-            verdict = self.verdicts[key] = assess_provisions(self.quiet, stand_in)
-        return verdict
+        """What the general provisions make of one 元 of the rule on that event (remembered per calculation
+        by the provisions pass)."""
+        return assess_provisions(self.quiet, Candidate(scope, row.rule, event, amount=Decimal(1)))
 
     def assess(self, scope: Scope, row: _Row) -> _Found | None:
         """The rule as a near miss of this firm, or ``None`` (it does not fit, or would pay nothing)."""

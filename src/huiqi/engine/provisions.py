@@ -8,6 +8,7 @@ year or date), not once per award. The modifiers it adds say the same for every 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Literal
 
 from huiqi.engine.context import Candidate, Context, FactEnv
@@ -65,68 +66,53 @@ def assess_provisions(ctx: Context, c: Candidate) -> Candidate:
 
 
 def _outcome(ctx: Context, p: CompiledProvision, event: Event) -> _Outcome:
-    """The provision's outcome, remembered for this calculation under what it depends on."""
+    """The provision's outcome, remembered for this calculation under what it depends on (a provision that
+    reads more of the event than its year and date is worked out for each award)."""
     year, day, other = _reads(p)
-    key = (
-        "provision",
-        id(p),
-        ctx.explain,
-        event.date.year if year else None,
-        event.date if day else None,
-        event.index if other else None,
-    )
-    found = ctx.memo.get(key)
+    key = ("provision", id(p), ctx.explain, event.date.year if year else None, event.date if day else None)
+    found = None if other else ctx.memo.get(key)
     if isinstance(found, _Outcome):
         return found
-    env = FactEnv(ctx, event)
+    outcome = _evaluate(ctx, p, FactEnv(ctx, event))
+    if not other:
+        ctx.memo[key] = outcome
+    return outcome
+
+
+def _evaluate(ctx: Context, p: CompiledProvision, env: FactEnv) -> _Outcome:
     read: dict[str, Value] = {}
     if p.unless is not None:
         exempt = evaluate_in(ctx, p.unless, env)
         read.update(exempt.read)
         if exempt.value is True:
-            outcome = _Outcome(True, None, frozenset(), read)
-            ctx.memo[key] = outcome
-            return outcome
+            return _Outcome(True, None, frozenset(), read)
     bites = evaluate_in(ctx, p.when, env)
     read.update(bites.read)
-    missing = bites.missing_facts if bites.value is MISSING else frozenset()
-    outcome = _Outcome(False, bites.value, missing, read)
-    ctx.memo[key] = outcome
-    return outcome
+    return _Outcome(False, bites.value, bites.missing_facts if bites.value is MISSING else frozenset(), read)
 
 
-_READS: dict[int, tuple[CompiledProvision, tuple[bool, bool, bool]]] = {}
-
-
+@cache
 def _reads(p: CompiledProvision) -> tuple[bool, bool, bool]:
     """Whether the provision reads ``year.*``, ``event.date``, and any other fact of the event."""
-    entry = _READS.get(id(p))
-    if entry is None or entry[0] is not p:
-        paths = {path for node in (p.when, p.unless) if node is not None for path in names(node)}
-        flags = (
-            any(path[0] == "year" for path in paths),
-            ("event", "date") in paths,
-            any(path[0] == "event" and path != ("event", "date") for path in paths),
-        )
-        entry = _READS[id(p)] = (p, flags)
-    return entry[1]
+    paths = {path for node in (p.when, p.unless) if node is not None for path in names(node)}
+    return (
+        any(path[0] == "year" for path in paths),
+        ("event", "date") in paths,
+        any(path[0] == "event" and path != ("event", "date") for path in paths),
+    )
 
 
-_MODIFIERS: dict[tuple[int, str, str], tuple[CompiledProvision, Modifier]] = {}
 _WORDING = {"exempt": "{}：属例外情形，不适用", "exclude": "{}，不予享受", "halve": "{}，减半享受"}
 
 
+@cache
 def _modifier(p: CompiledProvision, doc_id: str, kind: Literal["exempt", "exclude", "halve"]) -> Modifier:
     """What the provision does to an award, in the words the user reads (the same for every firm)."""
-    entry = _MODIFIERS.get((id(p), doc_id, kind))
-    if entry is None or entry[0] is not p:
-        prov = p.provision
-        made = Modifier(
-            kind=ModifierKind(kind),
-            reason=_WORDING[kind].format(prov.title),
-            article_id=f"{doc_id}/{prov.article}",
-            source_id=prov.id,
-            quote=prov.quote[0],
-        )
-        entry = _MODIFIERS[(id(p), doc_id, kind)] = (p, made)
-    return entry[1]
+    prov = p.provision
+    return Modifier(
+        kind=ModifierKind(kind),
+        reason=_WORDING[kind].format(prov.title),
+        article_id=f"{doc_id}/{prov.article}",
+        source_id=prov.id,
+        quote=prov.quote[0],
+    )

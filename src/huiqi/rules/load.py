@@ -35,7 +35,7 @@ class CompiledRule:
         return self.rule.id
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity, as for rules
 class CompiledProvision:
     provision: Provision
     when: Node
