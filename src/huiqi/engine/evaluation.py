@@ -21,37 +21,36 @@ from huiqi.expr.ast import Binary, Bool, BoolOp, Compare, DateLit, In, Name, Not
 from huiqi.expr.values import FactKey, Value, coerce_value
 
 _NOTHING: frozenset[str] = frozenset()
-# node identity → (node, compiled): holding the node keeps its id from being reused
-_COMPILED: dict[int, tuple[Node, Compiled]] = {}
 _LITERALS = (Num, Str, DateLit, Bool, Null)
 _IN_ORDER = (Name, Unary, Binary, Compare, BoolOp, Not, *_LITERALS)
-# node identity → (node, whether recording the fast path's lookups gives the traced ``read``)
-_RECORDABLE: dict[int, tuple[Node, bool]] = {}
+# node identity → (node, compiled, whether recording the compiled lookups gives the traced ``read``);
+# holding the node keeps its id from being reused
+_COMPILED: dict[int, tuple[Node, Compiled, bool]] = {}
 _DOTTED: dict[tuple[str, ...], str] = {}  # fact path → its name in ``read``
 _PLAIN = frozenset({bool, str, date, Decimal, type(None), type(MISSING)})  # as coerce_value gives them
 
 
-def compiled(node: Node) -> Compiled:
+def _entry(node: Node) -> tuple[Node, Compiled, bool]:
     entry = _COMPILED.get(id(node))
     if entry is None or entry[0] is not node:
-        entry = _COMPILED[id(node)] = (node, compile_expr(node))
-    return entry[1]
-
-
-def _recordable(node: Node) -> bool:
-    entry = _RECORDABLE.get(id(node))
-    if entry is None or entry[0] is not node:
-        ok = all(
+        recordable = all(
             isinstance(n, _IN_ORDER)
             or (isinstance(n, In) and all(isinstance(o, _LITERALS) for o in n.options))
             for n in walk(node)
         )
-        entry = _RECORDABLE[id(node)] = (node, ok)
-    return entry[1]
+        entry = _COMPILED[id(node)] = (node, compile_expr(node), recordable)
+    return entry
+
+
+def compiled(node: Node) -> Compiled:
+    return _entry(node)[1]
 
 
 def _recorded(node: Node, env: FactEnv) -> Evaluation | None:
     """The fast path with every lookup recorded; ``None`` where the traced evaluator must answer."""
+    _, fast, recordable = _entry(node)
+    if not recordable:
+        return None
     reads: list[tuple[tuple[str, ...], object]] = []
     base = env.lookup
 
@@ -60,7 +59,7 @@ def _recorded(node: Node, env: FactEnv) -> Evaluation | None:
         reads.append((path, value))
         return value
 
-    value = compiled(node).decide(lookup)
+    value = fast.decide(lookup)
     if value is None or value is MISSING:
         return None
     read: dict[str, Value] = {}
@@ -74,11 +73,8 @@ def _recorded(node: Node, env: FactEnv) -> Evaluation | None:
 
 def evaluate_in(ctx: Context, node: Node, env: FactEnv) -> Evaluation:
     if ctx.explain:
-        if _recordable(node):
-            done = _recorded(node, env)
-            if done is not None:
-                return done
-        return evaluate_traced(node, env)
+        done = _recorded(node, env)
+        return done if done is not None else evaluate_traced(node, env)
     value = compiled(node)(env.lookup)
     if value is MISSING:
         return evaluate_traced(node, env)
