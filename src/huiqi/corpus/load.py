@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +57,14 @@ class Corpus:
         return [path for source in self.sources for path in sorted(Path(source.examples_dir).glob("*.yaml"))]
 
     def region(self, name: str) -> Region | None:
-        return next((r for r in self.regions if r.name == name), None)
+        return self._regions.get(name)
+
+    @cached_property
+    def _regions(self) -> dict[str, Region]:
+        index: dict[str, Region] = {}
+        for r in self.regions:
+            index.setdefault(r.name, r)  # the first of a name, as a scan would find
+        return index
 
     def covers(self, jurisdiction: str, region: str) -> bool:
         """Whether a document for ``jurisdiction`` covers a firm registered in ``region``."""
@@ -128,12 +136,17 @@ def load_corpus(sources: tuple[CorpusSource, ...] | None = None) -> Corpus:
 
 
 _CACHE: dict[tuple[str, ...], Corpus] = {}
+_LAST: list[tuple[tuple[CorpusSource, ...], Corpus]] = []  # the sources last asked for and their corpus
 
 
 def get_corpus() -> Corpus:
-    """The corpus in effect, loaded once per process for the same set of sources."""
+    """The corpus in effect, loaded once per process for the same set of sources (every calculation asks:
+    the sources ``discover`` gives are the same object while the environment does not change)."""
     sources = discover()
+    if _LAST and _LAST[0][0] is sources:
+        return _LAST[0][1]
     key = tuple(str(s.root) for s in sources)
     if key not in _CACHE:
         _CACHE[key] = load_corpus(sources)
+    _LAST[:] = [(sources, _CACHE[key])]
     return _CACHE[key]

@@ -92,6 +92,32 @@ class Candidate:
     missing: frozenset[str] = frozenset()
     read: dict[str, object] = field(default_factory=dict)
 
+    @staticmethod
+    def new(
+        scope: Scope,
+        rule: CompiledRule,
+        event: Event,
+        *,
+        status: Status = Status.paid,
+        amount: Decimal | None = None,
+        missing: frozenset[str] = frozenset(),
+        read: dict[str, object] | None = None,
+    ) -> Candidate:
+        """``Candidate(...)`` without the frozen dataclass's ``__init__`` (which sets each field through
+        ``object.__setattr__``): the passes make one for every rule an event triggers."""
+        new = object.__new__(Candidate)
+        new.__dict__.update(
+            scope=scope,
+            rule=rule,
+            event=event,
+            status=status,
+            amount=amount,
+            modifiers=(),
+            missing=missing,
+            read={} if read is None else read,
+        )
+        return new
+
     def evolve(self, **changes: object) -> Candidate:
         """``dataclasses.replace`` without running ``__init__`` again: the passes call it for every
         candidate, and ``replace`` costs several times as much."""

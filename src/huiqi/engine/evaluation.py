@@ -6,8 +6,9 @@ expression whose value turns out ``MISSING`` (to name the missing facts for 需�
 
 An explained calculation takes the fast path too where that can say what was read: the compiled closures
 read facts in the order the traced evaluator does (left to right, stopping where ``and``/``or`` are
-settled), so recording their lookups gives the same ``read``. Expressions with function calls, subscripts
-or options that are facts (whose reading order may differ) are traced, as is any ``MISSING`` value."""
+settled; a strict function call reads its arguments left to right, like the evaluator), so recording their
+lookups gives the same ``read``. Expressions with lazy functions (``if``, ``coalesce``), subscripts or
+options that are facts (whose reading order may differ) are traced, as is any ``MISSING`` value."""
 
 from __future__ import annotations
 
@@ -16,11 +17,29 @@ from decimal import Decimal
 from typing import cast
 
 from huiqi.engine.context import Context, FactEnv
-from huiqi.expr import MISSING, Compiled, Evaluation, Node, compile_expr, evaluate_traced
-from huiqi.expr.ast import Binary, Bool, BoolOp, Compare, DateLit, In, Name, Not, Null, Num, Str, Unary, walk
+from huiqi.expr import MISSING, Compiled, Evaluation, compile_expr, evaluate_traced
+from huiqi.expr.ast import (
+    Binary,
+    Bool,
+    BoolOp,
+    Call,
+    Compare,
+    DateLit,
+    In,
+    Name,
+    Node,
+    Not,
+    Null,
+    Num,
+    Str,
+    Unary,
+    walk,
+)
+from huiqi.expr.functions import FUNCTIONS
 from huiqi.expr.values import FactKey, Value, coerce_value
 
 _NOTHING: frozenset[str] = frozenset()
+_NEW = object.__new__
 _LITERALS = (Num, Str, DateLit, Bool, Null)
 _IN_ORDER = (Name, Unary, Binary, Compare, BoolOp, Not, *_LITERALS)
 # node identity → (node, compiled, whether recording the compiled lookups gives the traced ``read``);
@@ -33,13 +52,21 @@ _PLAIN = frozenset({bool, str, date, Decimal, type(None), type(MISSING)})  # as 
 def _entry(node: Node) -> tuple[Node, Compiled, bool]:
     entry = _COMPILED.get(id(node))
     if entry is None or entry[0] is not node:
-        recordable = all(
-            isinstance(n, _IN_ORDER)
-            or (isinstance(n, In) and all(isinstance(o, _LITERALS) for o in n.options))
-            for n in walk(node)
-        )
+        recordable = all(_in_order(n) for n in walk(node))
         entry = _COMPILED[id(node)] = (node, compile_expr(node), recordable)
     return entry
+
+
+def _in_order(n: Node) -> bool:
+    """Whether the compiled closure for ``n`` reads the facts beneath it in the evaluator's order."""
+    if isinstance(n, _IN_ORDER):
+        return True
+    if isinstance(n, In):
+        return all(isinstance(o, _LITERALS) for o in n.options)
+    if isinstance(n, Call):
+        spec = FUNCTIONS.get(n.func)
+        return spec is not None and spec.apply_lazy is None and spec.arity_problem(len(n.args)) is None
+    return False
 
 
 def compiled(node: Node) -> Compiled:
@@ -68,7 +95,16 @@ def _recorded(node: Node, env: FactEnv) -> Evaluation | None:
         if key is None:
             key = _DOTTED[path] = str(FactKey(path))
         read[key] = cast(Value, raw) if type(raw) in _PLAIN else coerce_value(raw)
-    return Evaluation(value=value, missing=frozenset(), missing_facts=_NOTHING, read=read)
+    return _known(value, read)
+
+
+def _known(value: Value, read: dict[str, Value]) -> Evaluation:
+    """``Evaluation(value, missing=∅, missing_facts=∅, read)`` without the frozen dataclass's ``__init__``
+    (a third of the cost; made for every rule expression a calculation evaluates)."""
+    done = _NEW(Evaluation)
+    slots = done.__dict__
+    slots["value"], slots["missing"], slots["missing_facts"], slots["read"] = value, _NOTHING, _NOTHING, read
+    return done
 
 
 def evaluate_in(ctx: Context, node: Node, env: FactEnv) -> Evaluation:
@@ -78,7 +114,7 @@ def evaluate_in(ctx: Context, node: Node, env: FactEnv) -> Evaluation:
     value = compiled(node)(env.lookup)
     if value is MISSING:
         return evaluate_traced(node, env)
-    return Evaluation(value=value, missing=frozenset(), missing_facts=_NOTHING, read={})
+    return _known(value, {})
 
 
 def value_in(node: Node, env: FactEnv) -> object:

@@ -18,6 +18,7 @@ from huiqi.engine.result import (
     IgnoredEvent,
     Totals,
     Tranche,
+    assemble,
 )
 from huiqi.expr import format_value, render_filled
 from huiqi.money import round_yuan
@@ -34,8 +35,16 @@ def round_amounts(ctx: Context, candidates: tuple[Candidate, ...]) -> tuple[Cand
 
 def _event_ref(ctx: Context, e: Event) -> EventRef:
     label = ctx.vocab.event_by_name[e.type].label
-    return EventRef.model_construct(
-        index=e.index, type=e.type, label=label, date=e.date, level=e.level, subject=e.subject
+    return assemble(
+        EventRef,
+        {
+            "index": e.index,
+            "type": e.type,
+            "label": label,
+            "date": e.date,
+            "level": e.level,
+            "subject": e.subject,
+        },
     )
 
 
@@ -83,32 +92,35 @@ def _line(ctx: Context, c: Candidate) -> AwardLine:
         env = FactEnv(ctx, c.event)
         filled = render_filled(c.rule.formula, env, kinds=ctx.vocab.kind_of) if c.rule.formula else None
         facts = _facts(ctx, c.read)
-    # Every field is given, of its declared type: built without validating it again (it is on the hot path of
-    # every explained calculation; the JSON is checked against the golden cases and the CLI's).
-    return AwardLine.model_construct(
-        rule_id=rule.id,
-        document_id=c.doc_id,
-        document_title=c.scope.document.meta.short_title,
-        article=rule.article,
-        article_id=f"{c.doc_id}/{rule.article}",
-        title=rule.title,
-        event=_event_ref(ctx, c.event),
-        basis=rule.amount.basis,
-        basis_label=rule.amount.basis.label,
-        amount_yuan=amount,
-        status=c.status,
-        status_label=c.status.label,
-        draft=c.scope.document.meta.status is DocStatus.draft,
-        department=rule.department,
-        group=rule.group,
-        support=rule.amount.support,
-        modifiers=list(c.modifiers),
-        missing=sorted(_label(ctx, m) for m in c.missing),
-        schedule=_schedule(ctx, c, amount),
-        quote=list(rule.quote),
-        formula=rule.amount.formula,
-        formula_filled=filled,
-        facts=facts,
+    # Every field is given, of its declared type: assembled without validating it again (it is on the hot path
+    # of every calculation; tests/test_engine_props.py checks the lines against validation).
+    return assemble(
+        AwardLine,
+        {
+            "rule_id": rule.id,
+            "document_id": c.doc_id,
+            "document_title": c.scope.document.meta.short_title,
+            "article": rule.article,
+            "article_id": f"{c.doc_id}/{rule.article}",
+            "title": rule.title,
+            "event": _event_ref(ctx, c.event),
+            "basis": rule.amount.basis,
+            "basis_label": rule.amount.basis.label,
+            "amount_yuan": amount,
+            "status": c.status,
+            "status_label": c.status.label,
+            "draft": c.scope.document.meta.status is DocStatus.draft,
+            "department": rule.department,
+            "group": rule.group,
+            "support": rule.amount.support,
+            "modifiers": list(c.modifiers),
+            "missing": sorted(_label(ctx, m) for m in c.missing),
+            "schedule": _schedule(ctx, c, amount),
+            "quote": list(rule.quote),
+            "formula": rule.amount.formula,
+            "formula_filled": filled,
+            "facts": facts,
+        },
     )
 
 

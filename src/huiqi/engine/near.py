@@ -32,6 +32,7 @@ from huiqi.vocab.profile import Event
 
 NEAR_MISS_LIMIT = 15
 _ZERO = Decimal(0)
+_ONE = Decimal(1)
 _RANK = itemgetter(0, 1, 2)  # tier, larger amount first, rule id
 
 
@@ -174,7 +175,7 @@ class _Pass:
     def verdict(self, scope: Scope, row: _Row, event: Event) -> Candidate:
         """What the general provisions make of one 元 of the rule on that event (remembered per calculation
         by the provisions pass)."""
-        return assess_provisions(self.quiet, Candidate(scope, row.rule, event, amount=Decimal(1)))
+        return assess_provisions(self.quiet, Candidate.new(scope, row.rule, event, amount=_ONE))
 
     def assess(self, scope: Scope, row: _Row) -> _Found | None:
         """The rule as a near miss of this firm, or ``None`` (it does not fit, or would pay nothing)."""

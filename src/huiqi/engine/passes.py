@@ -13,7 +13,7 @@ from huiqi.engine.evaluation import evaluate_in, value_in
 from huiqi.engine.result import Status
 from huiqi.errors import EvaluationError, Source
 from huiqi.expr import MISSING, Evaluation, Node
-from huiqi.rules.load import CompiledRule, DocumentRules
+from huiqi.rules.load import CompiledRule, DocumentRules, Rulebook
 from huiqi.vocab.profile import Event
 
 
@@ -44,7 +44,32 @@ def why_not(
 
 
 def select_documents(ctx: Context) -> tuple[Scope, ...]:
-    """Every document, with whether it applies to this firm on this date and why not."""
+    """Every document, with whether it applies to this firm on this date and why not. The answer depends on
+    the region, the date and the options only, so it is kept for the firms that share them (a bounded
+    number of answers; keyed by the identity of the corpus and rulebook, which the entry holds)."""
+    key = (
+        id(ctx.corpus),
+        id(ctx.rulebook),
+        ctx.profile.region,
+        ctx.as_of,
+        ctx.include_drafts,
+        tuple(sorted(ctx.publication_dates.items())),
+    )
+    kept = _SCOPES.get(key)
+    if kept is not None and kept[0] is ctx.corpus and kept[1] is ctx.rulebook:
+        return kept[2]
+    scopes = _select(ctx)
+    if len(_SCOPES) >= _SCOPES_LIMIT:
+        _SCOPES.clear()
+    _SCOPES[key] = (ctx.corpus, ctx.rulebook, scopes)
+    return scopes
+
+
+_SCOPES: dict[tuple[object, ...], tuple[Corpus, Rulebook, tuple[Scope, ...]]] = {}
+_SCOPES_LIMIT = 4096
+
+
+def _select(ctx: Context) -> tuple[Scope, ...]:
     scopes = []
     for doc in ctx.corpus:
         rules, publication = ctx.rulebook.for_document(doc.id), ctx.publication_dates.get(doc.id)
@@ -128,9 +153,7 @@ def _match(ctx: Context, rule: CompiledRule, scope: Scope, event: Event, env: Fa
         if when.value is MISSING:
             missing |= when.missing_facts
     status = Status.needs_info if missing else Status.paid
-    return Candidate(
-        scope=scope, rule=rule, event=event, status=status, missing=frozenset(missing), read=read
-    )
+    return Candidate.new(scope, rule, event, status=status, missing=frozenset(missing), read=read)
 
 
 def compute_amounts(ctx: Context, candidates: tuple[Candidate, ...]) -> tuple[Candidate, ...]:

@@ -8,10 +8,26 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from typing import TypeVar
 
 from pydantic import BaseModel, Field
 
 from huiqi.rules.models import Basis
+
+_M = TypeVar("_M", bound=BaseModel)
+_NEW = object.__new__
+_SET = object.__setattr__
+
+
+def assemble(cls: type[_M], values: dict[str, object]) -> _M:
+    """``cls.model_construct(**values)`` for ``values`` that give every field, each already of its declared
+    type (nothing is validated): a third of the cost, for the models built on every calculation."""
+    model = _NEW(cls)
+    _SET(model, "__dict__", values)
+    _SET(model, "__pydantic_fields_set__", set(values))
+    _SET(model, "__pydantic_extra__", None)
+    _SET(model, "__pydantic_private__", None)
+    return model
 
 
 class Status(StrEnum):

@@ -13,10 +13,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from huiqi import yamlio
-from huiqi.corpus.load import Corpus
+from huiqi.corpus.load import Corpus, get_corpus
 from huiqi.errors import ExpressionError, RuleError, Source
 from huiqi.expr import Node, check_names, parse
 from huiqi.rules.models import Group, Provision, Rule, RuleFile
+from huiqi.vocab import get_vocabulary
 from huiqi.vocab.catalogue import Vocabulary
 
 
@@ -224,9 +225,6 @@ _CACHE: dict[int, Rulebook] = {}
 
 
 def get_rulebook() -> Rulebook:
-    from huiqi.corpus import get_corpus
-    from huiqi.vocab import get_vocabulary
-
     corpus = get_corpus()
     if id(corpus) not in _CACHE:
         _CACHE[id(corpus)] = load_rulebook(corpus, get_vocabulary())

@@ -1,5 +1,6 @@
 """The facts a rule may read and a profile may give (labels, types, units, allowed values)."""
 
+from huiqi.corpus import get_corpus
 from huiqi.vocab.catalogue import EventType, Fact, Vocabulary, load_vocabulary
 from huiqi.vocab.profile import Event, PriorAward, Profile, parse_profile, read_profile_file
 
@@ -21,8 +22,6 @@ _CACHE: dict[int, Vocabulary] = {}
 
 def get_vocabulary() -> Vocabulary:
     """The vocabulary of the corpus in effect (the first corpus that ships one)."""
-    from huiqi.corpus import get_corpus
-
     corpus = get_corpus()
     if id(corpus) not in _CACHE:
         regions = tuple(r.name for r in corpus.regions)
