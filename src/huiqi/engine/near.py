@@ -23,7 +23,7 @@ from operator import itemgetter
 from huiqi.engine.context import Candidate, Context, FactEnv, Scope
 from huiqi.engine.evaluation import value_in
 from huiqi.engine.passes import compute_amounts
-from huiqi.engine.provisions import assess_provisions
+from huiqi.engine.provisions import provisions_factor
 from huiqi.engine.result import NearMiss, Status
 from huiqi.expr import Compare, Name, Node, Num, Str, evaluate, format_value, names, walk
 from huiqi.money import round_yuan, wan
@@ -32,7 +32,6 @@ from huiqi.vocab.profile import Event
 
 NEAR_MISS_LIMIT = 15
 _ZERO = Decimal(0)
-_ONE = Decimal(1)
 _RANK = itemgetter(0, 1, 2)  # tier, larger amount first, rule id
 
 
@@ -172,10 +171,10 @@ class _Pass:
             )
         return probe
 
-    def verdict(self, scope: Scope, row: _Row, event: Event) -> Candidate:
-        """What the general provisions make of one 元 of the rule on that event (remembered per calculation
-        by the provisions pass)."""
-        return assess_provisions(self.quiet, Candidate.new(scope, row.rule, event, amount=_ONE))
+    def verdict(self, scope: Scope, row: _Row, event: Event) -> tuple[Status, Decimal]:
+        """What the general provisions make of one 元 of the rule on that event: its status and the factor
+        (each provision's outcome is remembered per calculation by the provisions pass)."""
+        return provisions_factor(self.quiet, scope, event)
 
     def assess(self, scope: Scope, row: _Row) -> _Found | None:
         """The rule as a near miss of this firm, or ``None`` (it does not fit, or would pay nothing)."""
@@ -192,11 +191,11 @@ class _Pass:
                         probe = e
                         amount = compute_amounts(quiet, (Candidate(scope, rule, e),))[0].amount
                         break
-        verdict = self.verdict(scope, row, probe)
-        if verdict.status is Status.excluded:
+        status, factor = self.verdict(scope, row, probe)
+        if status is Status.excluded:
             return None
         if amount is not None:
-            amount = amount * (verdict.amount or 1)
+            amount = amount * factor
         tier = 0 if gap else 2
         if row.group and scope.rules is not None:
             group = scope.rules.groups.get(row.group)
@@ -206,7 +205,7 @@ class _Pass:
                     return None  # 从高不重复 would set it aside: worth nothing to this firm
                 if (amount or _ZERO) > best and not gap:
                     tier = 1  # a higher level of a recognition the firm holds
-        return (tier, -(amount or _ZERO), row.id, scope, rule, amount, verdict.status, gap)
+        return (tier, -(amount or _ZERO), row.id, scope, rule, amount, status, gap)
 
     def closest(self, scopes: list[tuple[Scope, _Table]], done: set[str]) -> list[_Found]:
         """Rules that may be a gap or a higher level, assessed in full (``done`` records them)."""
@@ -227,25 +226,26 @@ class _Pass:
         these can be a gap (the firm has no event of its type with a threshold) or meet a group the firm
         holds (those are ``done``), so all that is left to ask is whether the firm fits its condition."""
 
-        def ranked(scope: Scope, table: _Table) -> Iterator[tuple[Decimal, str, Scope, _Row, Candidate]]:
+        def ranked(
+            scope: Scope, table: _Table
+        ) -> Iterator[tuple[Decimal, str, Scope, _Row, Status, Decimal]]:
             if not table.rows:
                 return
-            verdict = self.verdict(scope, table.rows[0], self.probe(table.rows[0]))
-            if verdict.status is Status.excluded:
+            status, factor = self.verdict(scope, table.rows[0], self.probe(table.rows[0]))
+            if status is Status.excluded:
                 return
-            factor = verdict.amount or 1
             for w in table.rows:
-                yield -(w.amount or _ZERO) * factor, w.id, scope, w, verdict
+                yield -(w.amount or _ZERO) * factor, w.id, scope, w, status, factor
 
         found: list[_Found] = []
-        for key, rule_id, scope, w, verdict in heapq.merge(*(ranked(s, t) for s, t in scopes)):
+        for key, rule_id, scope, w, status, factor in heapq.merge(*(ranked(s, t) for s, t in scopes)):
             if rule_id in done:
                 continue
             when = w.rule.when
             if when is not None and value_in(when, FactEnv(self.quiet, self.probe(w))) is False:
                 continue  # the firm itself does not fit (e.g. not a manufacturer)
-            amount = None if w.amount is None else w.amount * (verdict.amount or 1)
-            found.append((2, key, rule_id, scope, w.rule, amount, verdict.status, None))
+            amount = None if w.amount is None else w.amount * factor
+            found.append((2, key, rule_id, scope, w.rule, amount, status, None))
             if len(found) == NEAR_MISS_LIMIT:
                 break
         return found

@@ -8,16 +8,19 @@ year or date), not once per award. The modifiers it adds say the same for every 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cache
 from typing import Literal
 
-from huiqi.engine.context import Candidate, Context, FactEnv
+from huiqi.engine.context import Candidate, Context, FactEnv, Scope
 from huiqi.engine.evaluation import evaluate_in
 from huiqi.engine.result import Modifier, ModifierKind, Status
 from huiqi.expr import MISSING, names
 from huiqi.expr.values import Value
 from huiqi.rules.load import CompiledProvision
 from huiqi.vocab.profile import Event
+
+_ONE = Decimal(1)
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,30 @@ def assess_provisions(ctx: Context, c: Candidate) -> Candidate:
     return c.evolve(
         status=status, amount=amount, modifiers=tuple(modifiers), missing=frozenset(missing), read=read
     )
+
+
+def provisions_factor(ctx: Context, scope: Scope, event: Event) -> tuple[Status, Decimal]:
+    """What the document's general provisions make of one 元 of any of its awards on ``event``: the status
+    ``assess_provisions`` would give a plain award, and what is left of the 元 (for 再进一步, which needs no
+    reasons: nothing is recorded)."""
+    amount, status, missing = _ONE, Status.paid, False
+    if scope.rules is None:
+        return status, amount
+    for p in scope.rules.provisions:
+        outcome = _outcome(ctx, p, event)
+        if outcome.exempt:
+            continue
+        if outcome.bites is MISSING:
+            missing = True
+        elif outcome.bites is True and p.provision.effect == "exclude":
+            status = Status.excluded
+        elif outcome.bites is True:
+            amount = amount / 2
+            if status is Status.paid:
+                status = Status.halved
+    if status is not Status.excluded and missing:
+        status = Status.needs_info
+    return status, amount
 
 
 def _outcome(ctx: Context, p: CompiledProvision, event: Event) -> _Outcome:

@@ -71,7 +71,7 @@ class CalcFastLane:
     async def _answer(body: bytes) -> bytes | None:
         try:
             request = CalcRequest.model_validate_json(body)
-            return (await calculate_json(request)).encode()
+            return await calculate_json(request)
         except (ValidationError, HuiqiError):
             return None  # the full app words the error
         except Exception:

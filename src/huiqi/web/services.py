@@ -49,6 +49,9 @@ def departments(corpus: Corpus) -> list[str]:
     return sorted(names, key=lambda n: (not n.startswith("市"), n))
 
 
+_SERIALISE = CalcResult.__pydantic_serializer__.to_json  # model_dump_json without the str round trip
+
+
 def calculate_request(request: CalcRequest) -> CalcResult:
     """``huiqi calc --format json`` for a request: explained; as-of from the request, else the profile,
     else today."""
@@ -85,12 +88,13 @@ _CALC_SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, CapacityLimite
 )
 
 
-async def calculate_json(request: CalcRequest) -> str:
-    """``calculate_request`` serialised once (the result is already validated, so FastAPI's second
-    validation against ``response_model`` is skipped)."""
+async def calculate_json(request: CalcRequest) -> bytes:
+    """``calculate_request`` serialised once, as UTF-8 JSON (the result is already validated, so FastAPI's
+    second validation against ``response_model`` is skipped; the bytes are not decoded to text and
+    encoded again)."""
 
-    def run() -> str:
-        return calculate_request(request).model_dump_json()
+    def run() -> bytes:
+        return _SERIALISE(calculate_request(request))
 
     events = request.profile.get("events")
     if not isinstance(events, list) or len(events) <= INLINE_EVENTS:
