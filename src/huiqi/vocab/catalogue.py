@@ -27,6 +27,7 @@ TYPE_LABELS = {
 }
 
 _NO_DEFAULT = object()
+_KINDS = {"money": "money", "decimal": "number", "integer": "plain"}
 
 
 class Fact(BaseModel):
@@ -50,7 +51,7 @@ class Fact(BaseModel):
     @property
     def kind(self) -> str | None:
         """How ``render_filled`` formats it."""
-        return {"money": "money", "decimal": "number", "integer": "plain"}.get(self.type)
+        return _KINDS.get(self.type)
 
 
 class EventType(BaseModel):

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -157,6 +157,43 @@ def coerce(fact: Fact, value: object, where: str, out: _Collector, regions: tupl
     return text
 
 
+_AS_IS = object()  # ``_quick``: not a plain value, let ``coerce`` decide (and word what is wrong)
+
+
+def _quick(fact: Fact, value: object, regions: tuple[str, ...]) -> object:
+    """What ``coerce`` gives for the values a well-formed profile holds (JSON's ``true``, a whole number,
+    ``"2025-06-30"``, an allowed option), found without its checks; ``_AS_IS`` for anything else."""
+    t, kind = fact.type, type(value)
+    if kind is bool:
+        return value if t == "bool" else _AS_IS
+    if kind is int:
+        number = cast(int, value)
+        if t in ("money", "decimal") and number >= 0:
+            return Decimal(number)
+        if (
+            t == "integer"
+            and (fact.min is None or number >= fact.min)
+            and (fact.max is None or number <= fact.max)
+        ):
+            return number
+        return _AS_IS
+    if kind is str:
+        text = cast(str, value)
+        if not text or text != text.strip():
+            return _AS_IS
+        if t == "date":
+            try:
+                return dt.date.fromisoformat(text)
+            except ValueError:
+                return _AS_IS
+        if t == "string":
+            return text
+        if t == "enum":
+            allowed = regions if fact.values_from == "regions" else (fact.values or ())
+            return text if text in allowed else _AS_IS
+    return _AS_IS
+
+
 def _mapping(value: object, where: str, label: str, out: _Collector) -> Mapping[Any, Any]:
     if value is None:
         return {}
@@ -179,7 +216,10 @@ def _facts(
         if fact is None:
             out.add(f"{where}.{key}", f"未知字段“{key}”（可用：{'、'.join(catalogue)}）")
             continue
-        coerced = coerce(fact, value, f"{where}.{key}", out, regions)
+        quick = _quick(fact, value, regions)
+        coerced = (
+            coerce(fact, value, f"{where}.{key}", out, regions) if quick is _AS_IS else cast(FactValue, quick)
+        )
         if coerced is not None:
             result[fact.name] = coerced
     return result
@@ -235,6 +275,10 @@ def _event(i: int, raw: object, vocab: Vocabulary, out: _Collector) -> Event | N
     )
 
 
+_DATE = Fact(name="date", label="日期", type="date")
+_AS_OF = Fact(name="as_of", label="计算日", type="date")
+
+
 def _prior(i: int, raw: object, out: _Collector) -> PriorAward | None:
     where = f"prior_awards[{i}]"
     data = _mapping(raw, where, "已获奖励", out)
@@ -247,8 +291,7 @@ def _prior(i: int, raw: object, out: _Collector) -> PriorAward | None:
     amount = _decimal(data.get("amount"))
     if "amount" in data and (amount is None or amount < 0):
         out.add(f"{where}.amount", "金额应为不小于0的数字", data.get("amount"))
-    date_fact = Fact(name="date", label="日期", type="date")
-    date = coerce(date_fact, data.get("date"), f"{where}.date", out, ())
+    date = coerce(_DATE, data.get("date"), f"{where}.date", out, ())
     if amount is None or not isinstance(date, dt.date) or "document" not in data or "article" not in data:
         return None
     event, subject = data.get("event"), data.get("subject")
@@ -297,7 +340,7 @@ def parse_profile(data: object, vocab: Vocabulary, *, source: str | None = None)
         out.add("prior_awards", "已获奖励应为列表", raw_prior)
         raw_prior = []
     prior = [_prior(i, p, out) for i, p in enumerate(raw_prior)]
-    as_of = coerce(Fact(name="as_of", label="计算日", type="date"), top.get("as_of"), "as_of", out, ())
+    as_of = coerce(_AS_OF, top.get("as_of"), "as_of", out, ())
     description = top.get("description")
     if out.problems:
         count = len(out.problems)
