@@ -38,6 +38,8 @@ from huiqi.expr import (
     walk,
 )
 from huiqi.expr.ast import KEYWORDS, UNIT_EXPONENT
+from huiqi.expr.evaluate import as_lookup
+from huiqi.expr.filled import _FilledRenderer
 from huiqi.expr.formatting import shift
 
 FAST = settings(max_examples=120, deadline=None, database=None)
@@ -161,7 +163,9 @@ def test_evaluation_gives_a_value_or_an_expression_error(tree: Node, values: lis
         assert result.missing <= names(tree)
         for value in result.read.values():
             assert_value(value)
-    assert isinstance(render_filled(tree, env), str)  # type: ignore[arg-type]
+    filled = render_filled(tree, env)  # type: ignore[arg-type]
+    # the per-formula template gives what rendering the whole tree gives
+    assert filled == _FilledRenderer(as_lookup(env), None).render(tree)  # type: ignore[arg-type]
 
 
 exact = st.decimals(min_value=-(10**15), max_value=10**15, places=6, allow_nan=False, allow_infinity=False)

@@ -134,6 +134,38 @@ class _FilledRenderer(Renderer):
         return text
 
 
+class _Slots(_FilledRenderer):
+    """Renders the formula once with a marker where each fact goes (what surrounds a fact depends on the
+    tree only, never on the fact's value)."""
+
+    MARK: ClassVar[str] = "\x00"
+
+    def __init__(self) -> None:
+        super().__init__(lambda path, index: None, None)
+        self.slots: list[Name | Index] = []
+
+    def fact(self, node: Name | Index) -> str:
+        self.slots.append(node)
+        return self.MARK
+
+
+# node identity → (node, the text around the facts, the facts in order); holding the node keeps its id
+_TEMPLATES: dict[int, tuple[Node, list[str], list[Name | Index]] | tuple[Node, None, None]] = {}
+
+
+def _template(node: Node) -> tuple[list[str], list[Name | Index]] | tuple[None, None]:
+    kept = _TEMPLATES.get(id(node))
+    if kept is None or kept[0] is not node:
+        slotted = _Slots()
+        text = slotted.render(node)
+        parts = text.split(_Slots.MARK)
+        if len(parts) == len(slotted.slots) + 1:
+            kept = _TEMPLATES[id(node)] = (node, parts, slotted.slots)
+        else:  # a marker inside a literal: render in full each time
+            kept = _TEMPLATES[id(node)] = (node, None, None)
+    return (kept[1], kept[2]) if kept[1] is not None else (None, None)
+
+
 def render_filled(node: Node, values: Evaluation | EnvLike, *, kinds: Kinds | None = None) -> str:
     """The formula with the facts filled in, from an :class:`Evaluation` (its ``read``) or an environment.
 
@@ -141,4 +173,12 @@ def render_filled(node: Node, values: Evaluation | EnvLike, *, kinds: Kinds | No
     or is a function of the path tuple returning one of those (or ``None``).
     """
     lookup = _ReadEnv(values.read).lookup if isinstance(values, Evaluation) else as_lookup(values)
-    return _FilledRenderer(lookup, kinds).render(node)
+    renderer = _FilledRenderer(lookup, kinds)
+    parts, slots = _template(node)
+    if parts is None or slots is None:
+        return renderer.render(node)
+    out = [parts[0]]
+    for slot, after in zip(slots, parts[1:], strict=True):
+        out.append(renderer.fact(slot))
+        out.append(after)
+    return "".join(out)
