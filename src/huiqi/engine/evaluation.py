@@ -102,8 +102,8 @@ def _known(value: Value, read: dict[str, Value]) -> Evaluation:
     """``Evaluation(value, missing=∅, missing_facts=∅, read)`` without the frozen dataclass's ``__init__``
     (a third of the cost; made for every rule expression a calculation evaluates)."""
     done = _NEW(Evaluation)
-    slots = done.__dict__
-    slots["value"], slots["missing"], slots["missing_facts"], slots["read"] = value, _NOTHING, _NOTHING, read
+    attrs = done.__dict__
+    attrs["value"], attrs["missing"], attrs["missing_facts"], attrs["read"] = value, _NOTHING, _NOTHING, read
     return done
 
 

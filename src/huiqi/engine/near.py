@@ -146,7 +146,7 @@ def _threshold_gap(ctx: Context, row: _Row, env: FactEnv) -> str | None:
 
 
 class _Pass:
-    """One firm's near-miss pass: what it holds, and the verdicts and stand-in events found so far."""
+    """One firm's near-miss pass: what it holds, and the stand-in events made so far."""
 
     def __init__(self, ctx: Context, candidates: tuple[Candidate, ...]) -> None:
         self.ctx = ctx
@@ -171,11 +171,6 @@ class _Pass:
             )
         return probe
 
-    def verdict(self, scope: Scope, row: _Row, event: Event) -> tuple[Status, Decimal]:
-        """What the general provisions make of one 元 of the rule on that event: its status and the factor
-        (each provision's outcome is remembered per calculation by the provisions pass)."""
-        return provisions_factor(self.quiet, scope, event)
-
     def assess(self, scope: Scope, row: _Row) -> _Found | None:
         """The rule as a near miss of this firm, or ``None`` (it does not fit, or would pay nothing)."""
         quiet, rule, amount = self.quiet, row.rule, row.amount
@@ -191,7 +186,7 @@ class _Pass:
                         probe = e
                         amount = compute_amounts(quiet, (Candidate(scope, rule, e),))[0].amount
                         break
-        status, factor = self.verdict(scope, row, probe)
+        status, factor = provisions_factor(quiet, scope, probe)
         if status is Status.excluded:
             return None
         if amount is not None:
@@ -231,7 +226,7 @@ class _Pass:
         ) -> Iterator[tuple[Decimal, str, Scope, _Row, Status, Decimal]]:
             if not table.rows:
                 return
-            status, factor = self.verdict(scope, table.rows[0], self.probe(table.rows[0]))
+            status, factor = provisions_factor(self.quiet, scope, self.probe(table.rows[0]))
             if status is Status.excluded:
                 return
             for w in table.rows:

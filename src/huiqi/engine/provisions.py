@@ -41,30 +41,26 @@ def apply_provisions(ctx: Context, candidates: tuple[Candidate, ...]) -> tuple[C
 def assess_provisions(ctx: Context, c: Candidate) -> Candidate:
     if c.scope.rules is None:
         return c
-    status, amount, missing = c.status, c.amount, set(c.missing)
+    amount, missing = c.amount, set(c.missing)
     modifiers, read = list(c.modifiers), dict(c.read)
-    excluded = False
+    excluded = halved = False
     for p in c.scope.rules.provisions:
         outcome = _outcome(ctx, p, c.event)
         read.update(outcome.read)
-        if outcome.exempt:
-            modifiers.append(_modifier(p, c.doc_id, "exempt"))
-        elif outcome.bites is MISSING:
+        if outcome.bites is MISSING:
             missing |= outcome.missing
-        elif outcome.bites is True and p.provision.effect == "exclude":
-            excluded = True
-            modifiers.append(_modifier(p, c.doc_id, "exclude"))
-        elif outcome.bites is True:
-            amount = amount / 2 if amount is not None else None
-            modifiers.append(_modifier(p, c.doc_id, "halve"))
-            if status is Status.paid:
-                status = Status.halved
-    if excluded:
-        status = Status.excluded
-    elif missing:
-        status = Status.needs_info
+        effect = _effect(p, outcome)
+        if effect is not None:
+            modifiers.append(_modifier(p, c.doc_id, effect))
+            excluded = excluded or effect == "exclude"
+            if effect == "halve":
+                halved, amount = True, amount / 2 if amount is not None else None
     return c.evolve(
-        status=status, amount=amount, modifiers=tuple(modifiers), missing=frozenset(missing), read=read
+        status=_settled(c.status, excluded=excluded, halved=halved, missing=bool(missing)),
+        amount=amount,
+        modifiers=tuple(modifiers),
+        missing=frozenset(missing),
+        read=read,
     )
 
 
@@ -72,24 +68,36 @@ def provisions_factor(ctx: Context, scope: Scope, event: Event) -> tuple[Status,
     """What the document's general provisions make of one 元 of any of its awards on ``event``: the status
     ``assess_provisions`` would give a plain award, and what is left of the 元 (for 再进一步, which needs no
     reasons: nothing is recorded)."""
-    amount, status, missing = _ONE, Status.paid, False
-    if scope.rules is None:
-        return status, amount
-    for p in scope.rules.provisions:
+    amount, excluded, halved, missing = _ONE, False, False, False
+    for p in scope.rules.provisions if scope.rules is not None else ():
         outcome = _outcome(ctx, p, event)
-        if outcome.exempt:
-            continue
-        if outcome.bites is MISSING:
-            missing = True
-        elif outcome.bites is True and p.provision.effect == "exclude":
-            status = Status.excluded
-        elif outcome.bites is True:
-            amount = amount / 2
-            if status is Status.paid:
-                status = Status.halved
-    if status is not Status.excluded and missing:
-        status = Status.needs_info
-    return status, amount
+        missing = missing or outcome.bites is MISSING
+        effect = _effect(p, outcome)
+        excluded = excluded or effect == "exclude"
+        if effect == "halve":
+            halved, amount = True, amount / 2
+    return _settled(Status.paid, excluded=excluded, halved=halved, missing=missing), amount
+
+
+_Effect = Literal["exempt", "exclude", "halve"]
+
+
+def _effect(p: CompiledProvision, outcome: _Outcome) -> _Effect | None:
+    """What the provision does to an award, given its outcome (``None``: nothing, or not yet known)."""
+    if outcome.exempt:
+        return "exempt"
+    if outcome.bites is True:
+        return "exclude" if p.provision.effect == "exclude" else "halve"
+    return None
+
+
+def _settled(status: Status, *, excluded: bool, halved: bool, missing: bool) -> Status:
+    """An award's status after the provisions: excluded over 需补充信息 over halved (a paid award only)."""
+    if excluded:
+        return Status.excluded
+    if missing:
+        return Status.needs_info
+    return Status.halved if halved and status is Status.paid else status
 
 
 def _outcome(ctx: Context, p: CompiledProvision, event: Event) -> _Outcome:
@@ -133,7 +141,7 @@ _WORDING = {"exempt": "{}：属例外情形，不适用", "exclude": "{}，不�
 
 
 @cache
-def _modifier(p: CompiledProvision, doc_id: str, kind: Literal["exempt", "exclude", "halve"]) -> Modifier:
+def _modifier(p: CompiledProvision, doc_id: str, kind: _Effect) -> Modifier:
     """What the provision does to an award, in the words the user reads (the same for every firm)."""
     prov = p.provision
     return Modifier(

@@ -149,21 +149,19 @@ class _Slots(_FilledRenderer):
         return self.MARK
 
 
-# node identity → (node, the text around the facts, the facts in order); holding the node keeps its id
-_TEMPLATES: dict[int, tuple[Node, list[str], list[Name | Index]] | tuple[Node, None, None]] = {}
+# node identity → (node, the text around the facts and the facts in order, or None where a literal holds the
+# marker); holding the node keeps its id from being reused
+_TEMPLATES: dict[int, tuple[Node, tuple[list[str], list[Name | Index]] | None]] = {}
 
 
-def _template(node: Node) -> tuple[list[str], list[Name | Index]] | tuple[None, None]:
+def _template(node: Node) -> tuple[list[str], list[Name | Index]] | None:
     kept = _TEMPLATES.get(id(node))
     if kept is None or kept[0] is not node:
         slotted = _Slots()
-        text = slotted.render(node)
-        parts = text.split(_Slots.MARK)
-        if len(parts) == len(slotted.slots) + 1:
-            kept = _TEMPLATES[id(node)] = (node, parts, slotted.slots)
-        else:  # a marker inside a literal: render in full each time
-            kept = _TEMPLATES[id(node)] = (node, None, None)
-    return (kept[1], kept[2]) if kept[1] is not None else (None, None)
+        parts = slotted.render(node).split(_Slots.MARK)
+        fits = len(parts) == len(slotted.slots) + 1
+        kept = _TEMPLATES[id(node)] = (node, (parts, slotted.slots) if fits else None)
+    return kept[1]
 
 
 def render_filled(node: Node, values: Evaluation | EnvLike, *, kinds: Kinds | None = None) -> str:
@@ -174,9 +172,10 @@ def render_filled(node: Node, values: Evaluation | EnvLike, *, kinds: Kinds | No
     """
     lookup = _ReadEnv(values.read).lookup if isinstance(values, Evaluation) else as_lookup(values)
     renderer = _FilledRenderer(lookup, kinds)
-    parts, slots = _template(node)
-    if parts is None or slots is None:
+    template = _template(node)
+    if template is None:  # a marker inside a literal: render in full
         return renderer.render(node)
+    parts, slots = template
     out = [parts[0]]
     for slot, after in zip(slots, parts[1:], strict=True):
         out.append(renderer.fact(slot))

@@ -99,6 +99,11 @@ _TRUE = {True, "true", "是", "yes", "y", "1"}
 _FALSE = {False, "false", "否", "no", "n", "0"}
 
 
+def _options(fact: Fact, regions: tuple[str, ...]) -> tuple[str, ...]:
+    """The values an ``enum`` fact allows."""
+    return regions if fact.values_from == "regions" else (fact.values or ())
+
+
 def coerce(fact: Fact, value: object, where: str, out: _Collector, regions: tuple[str, ...]) -> FactValue:
     """One value of a fact, or None after recording what is wrong with it."""
     if value is None:
@@ -150,7 +155,7 @@ def coerce(fact: Fact, value: object, where: str, out: _Collector, regions: tupl
             out.add(where, f"统一社会信用代码无效：{wrong}", value)
             return None
     if t == "enum":
-        allowed = regions if fact.values_from == "regions" else (fact.values or ())
+        allowed = _options(fact, regions)
         if text not in allowed:
             out.add(where, f"{fact.label}“{text}”不在可选范围内（可选：{'、'.join(allowed)}）", value)
             return None
@@ -189,8 +194,7 @@ def _quick(fact: Fact, value: object, regions: tuple[str, ...]) -> object:
         if t == "string":
             return text
         if t == "enum":
-            allowed = regions if fact.values_from == "regions" else (fact.values or ())
-            return text if text in allowed else _AS_IS
+            return text if text in _options(fact, regions) else _AS_IS
     return _AS_IS
 
 
