@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import platform
 import random
@@ -28,6 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -114,31 +116,172 @@ class Tally:
         self.statuses[status] = self.statuses.get(status, 0) + 1
 
 
+class Connection(asyncio.Protocol):
+    """One kept-alive client connection of the closed loop: as soon as a response is complete, the next
+    request goes out. Responses are read by ``Content-Length`` straight from the protocol callbacks, with no
+    stream objects or coroutine switches: the client is cheap, so the two cores go to the server."""
+
+    def __init__(self, loop: ClosedLoop) -> None:
+        self.run = loop
+        self.buffer = bytearray()
+        self.need = -1  # the whole response's length once its head is in
+        self.status = 0
+        self.sent = 0.0
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]  # uvloop's is not an asyncio.Transport
+        self.run.next(self)
+
+    def send(self, request: bytes) -> None:
+        assert self.transport is not None
+        self.sent = time.perf_counter()
+        self.transport.write(request)
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        if self.need < 0:
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head = bytes(self.buffer[:end])
+            self.status = int(head[9:12])
+            length = 0
+            for line in head.split(b"\r\n")[1:]:
+                if line[:15].lower() == b"content-length:":
+                    length = int(line[15:])
+            self.need = end + 4 + length
+        if len(self.buffer) >= self.need:
+            self.run.record(time.perf_counter() - self.sent, self.status)
+            del self.buffer[: self.need]
+            self.need = -1
+            self.run.next(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.need >= 0 or self.sent:
+            self.run.record(time.perf_counter() - self.sent, 0)
+        self.run.lost(self)
+
+
+class ClosedLoop:
+    """``clients`` connections, each sending its next request when the last is answered, until ``total``
+    requests have been sent or ``seconds`` have passed."""
+
+    def __init__(self, requests: list[bytes], total: int, seconds: float) -> None:
+        self.requests, self.total, self.seconds = requests, total, seconds
+        self.issued = 0
+        self.stop_at = 0.0
+        self.tally = Tally()
+        self.open: set[Connection] = set()
+        self.finished: asyncio.Future[None] | None = None
+
+    def next(self, conn: Connection) -> None:
+        if self.finished is None:  # connected, waiting for the start
+            self.open.add(conn)
+            return
+        if self.issued < self.total and time.perf_counter() < self.stop_at:
+            conn.send(self.requests[self.issued % len(self.requests)])
+            self.issued += 1
+        else:
+            conn.sent = 0.0
+            assert conn.transport is not None
+            conn.transport.close()
+
+    def record(self, seconds: float, status: int) -> None:
+        self.tally.latencies.append(seconds)
+        self.tally.statuses[status] = self.tally.statuses.get(status, 0) + 1
+
+    def lost(self, conn: Connection) -> None:
+        self.open.discard(conn)
+        if not self.open and self.finished is not None and not self.finished.done():
+            self.finished.set_result(None)
+
+    async def go(self) -> float:
+        loop = asyncio.get_running_loop()
+        self.finished = loop.create_future()
+        start = time.perf_counter()
+        self.stop_at = start + self.seconds
+        for conn in list(self.open):
+            self.next(conn)
+        await self.finished
+        return time.perf_counter() - start
+
+
+async def warm_up(url: str, requests: list[bytes]) -> None:
+    """Every body once, on its own connection (caches, first imports), before the clock starts."""
+    host, port = url.split("://", 1)[1].split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    for request in requests:
+        if await exchange(reader, writer, request) != 200:
+            raise SystemExit("warm-up request failed")
+    writer.close()
+
+
 async def drive(
     url: str, clients: int, total: int, seconds: float
 ) -> tuple[list[float], dict[int, int], float]:
     requests = encoded(url, bodies())
+    await warm_up(url, requests)
+    return await closed_loop(url, requests, clients, total, seconds)
+
+
+async def closed_loop(
+    url: str, requests: list[bytes], clients: int, total: int, seconds: float, start: Any = None
+) -> tuple[list[float], dict[int, int], float]:
     host, port = url.split("://", 1)[1].split(":")
-    tally = Tally()
-    issued = 0
-    conns = [await asyncio.open_connection(host, int(port)) for _ in range(clients)]
-    for request in requests:  # warm-up: caches, first imports
-        if await exchange(*conns[0], request) != 200:
-            raise SystemExit("warm-up request failed")
-    start = time.perf_counter()
-    stop_at = start + seconds
+    loop = asyncio.get_running_loop()
+    run = ClosedLoop(requests, total, seconds)
+    for _ in range(clients):
+        await loop.create_connection(lambda: Connection(run), host, int(port))
+    if start is not None:  # several client processes start together
+        await loop.run_in_executor(None, start.wait)
+    elapsed = await run.go()
+    return run.tally.latencies, run.tally.statuses, elapsed
 
-    async def worker(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        nonlocal issued
-        while issued < total and time.perf_counter() < stop_at:
-            request = requests[issued % len(requests)]
-            issued += 1
-            await tally.send(reader, writer, request, time.perf_counter())
-        writer.close()
 
-    await asyncio.gather(*(worker(r, w) for r, w in conns))
-    elapsed = time.perf_counter() - start
-    return tally.latencies, tally.statuses, elapsed
+def client_process(
+    url: str, requests: list[bytes], clients: int, total: int, seconds: float, start: Any, out: Any
+) -> None:
+    out.put(new_loop_run(closed_loop(url, requests, clients, total, seconds, start)))
+
+
+def drive_processes(
+    url: str, clients: int, total: int, seconds: float, processes: int
+) -> tuple[list[float], dict[int, int], float]:
+    """The closed loop from several client processes (so that the client's own CPU is spread over the
+    cores as the server's is), started together; their results merged."""
+    requests = encoded(url, bodies())
+    new_loop_run(warm_up(url, requests))
+    fork = multiprocessing.get_context("fork")
+    start, out = fork.Barrier(processes), fork.Queue()
+    shares = [clients // processes + (i < clients % processes) for i in range(processes)]
+    workers = [
+        fork.Process(
+            target=client_process,
+            args=(url, requests, share, total * share // clients, seconds, start, out),
+        )
+        for share in shares
+    ]
+    for w in workers:
+        w.start()
+    results = [out.get() for _ in workers]
+    for w in workers:
+        w.join()
+    latencies = [v for r in results for v in r[0]]
+    statuses: dict[int, int] = {}
+    for r in results:
+        for k, v in r[1].items():
+            statuses[k] = statuses.get(k, 0) + v
+    return latencies, statuses, max(r[2] for r in results)
+
+
+def new_loop_run(coro: Any) -> Any:
+    """Run on uvloop when it is there (it is, with uvicorn[standard]): the client should cost little."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover
+        return asyncio.run(coro)
+    return uvloop.run(coro)
 
 
 async def drive_open(
@@ -202,6 +345,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="server processes when starting one")
     parser.add_argument("--url", help="use an app already running here instead of starting one")
     parser.add_argument("--rate", type=float, help="open loop: requests per second (default: closed loop)")
+    parser.add_argument(
+        "--client-processes",
+        type=int,
+        default=2,
+        help="closed loop: client processes sharing the clients (default 2, as many as server processes "
+        "on two cores: the client's CPU is then spread as the server's is)",
+    )
     args = parser.parse_args()
     proc = None
     with tempfile.TemporaryDirectory(prefix="huiqi-load-") as data_dir:
@@ -212,9 +362,15 @@ def main() -> None:
         try:
             if args.rate:
                 run = drive_open(url, args.clients, args.requests, args.seconds, args.rate)
+                latencies, statuses, elapsed = asyncio.run(run)
+            elif args.client_processes > 1:
+                latencies, statuses, elapsed = drive_processes(
+                    url, args.clients, args.requests, args.seconds, args.client_processes
+                )
             else:
-                run = drive(url, args.clients, args.requests, args.seconds)
-            latencies, statuses, elapsed = asyncio.run(run)
+                latencies, statuses, elapsed = new_loop_run(
+                    drive(url, args.clients, args.requests, args.seconds)
+                )
         finally:
             if proc is not None:
                 proc.terminate()
@@ -227,7 +383,11 @@ def main() -> None:
     )
     print(
         f"clients            {args.clients}"
-        + (f", open loop at {args.rate:g}/s" if args.rate else ", closed loop")
+        + (
+            f", open loop at {args.rate:g}/s"
+            if args.rate
+            else f", closed loop, {args.client_processes} client process(es)"
+        )
     )
     print(
         f"requests           {len(ms)} ({ok} × 200; others: { {k: v for k, v in statuses.items() if k != 200} })"

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from huiqi.errors import HuiqiError
+from huiqi.web.protocol import not_before
 from huiqi.web.schemas import CalcRequest
 from huiqi.web.services import calculate_json
 
@@ -35,7 +36,7 @@ class CalcFastLane:
             return
         body, complete = await self._read(receive)
         if complete:
-            answer = await self._answer(body)
+            answer = await self._answer(body, not_before(scope))
             if answer is not None:
                 await send(
                     {
@@ -68,10 +69,10 @@ class CalcFastLane:
                 return b"".join(chunks), False
 
     @staticmethod
-    async def _answer(body: bytes) -> bytes | None:
+    async def _answer(body: bytes, since: float | None) -> bytes | None:
         try:
             request = CalcRequest.model_validate_json(body)
-            return await calculate_json(request)
+            return await calculate_json(request, since)
         except (ValidationError, HuiqiError):
             return None  # the full app words the error
         except Exception:

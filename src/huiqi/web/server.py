@@ -1,11 +1,6 @@
-"""Running the app: one uvicorn process, or several that each listen on the port (``SO_REUSEPORT``).
-
-With several processes uvicorn's own supervisor shares one listening socket, and whichever process wakes
-first accepts a burst of connections: measured here, 50 kept-alive clients split 38 / 12 over two processes,
-and the busier one sets the tail latency. With a socket per process and ``SO_REUSEPORT`` the kernel spreads
-connections evenly over the processes instead. Where the platform has no ``SO_REUSEPORT``, uvicorn's
-supervisor is used.
-"""
+"""Running the app: one uvicorn process, or several that share the connections evenly (``handoff``: the
+main process accepts and hands each connection to the worker with the fewest open). Where the platform
+cannot pass sockets between processes, uvicorn's own supervisor runs the workers."""
 
 from __future__ import annotations
 
@@ -18,44 +13,40 @@ from types import FrameType
 APP = "huiqi.web:create_app"
 
 
-def listening_socket(host: str, port: int, *, reuse_port: bool) -> socket.socket:
+def listening_socket(host: str, port: int) -> socket.socket:
     """A socket bound to ``host:port`` and listening (``OSError`` when the port is taken)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    if reuse_port:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         sock.bind((host, port))
         sock.listen(2048)
     except OSError:
         sock.close()
         raise
-    sock.set_inheritable(True)
     return sock
-
-
-def _worker(host: str, port: int) -> None:
-    import uvicorn
-
-    sock = listening_socket(host, port, reuse_port=True)
-    config = uvicorn.Config(APP, factory=True, log_level="warning")
-    uvicorn.Server(config).run(sockets=[sock])
 
 
 def run(host: str, port: int, workers: int = 1) -> None:
     """Serve until interrupted. ``OSError`` (the port is taken, …) is raised before any worker starts."""
     import uvicorn
 
+    from huiqi.web import handoff
+    from huiqi.web.protocol import StampedHttpToolsProtocol
+
+    options = {"factory": True, "log_level": "warning", "http": StampedHttpToolsProtocol}
     if workers == 1:
-        uvicorn.run(APP, factory=True, host=host, port=port, log_level="warning")
+        uvicorn.run(APP, host=host, port=port, **options)  # type: ignore[arg-type]
         return
-    if not hasattr(socket, "SO_REUSEPORT"):  # pragma: no cover - not on Linux
-        uvicorn.run(APP, factory=True, host=host, port=port, workers=workers, log_level="warning")
+    if not hasattr(socket, "send_fds"):  # pragma: no cover - not on Linux
+        uvicorn.run(APP, host=host, port=port, workers=workers, **options)  # type: ignore[arg-type]
         return
-    listening_socket(host, port, reuse_port=True).close()  # the port is free for us (raises if not)
+    listener = listening_socket(host, port)
     spawn = multiprocessing.get_context("spawn")
-    processes = [spawn.Process(target=_worker, args=(host, port), daemon=True) for _ in range(workers)]
+    pairs = [socket.socketpair() for _ in range(workers)]
+    processes = [
+        spawn.Process(target=handoff.serve_handed, args=(theirs, APP), daemon=True) for _, theirs in pairs
+    ]
 
     def stop(signum: int, frame: FrameType | None) -> None:
         raise SystemExit(0)
@@ -64,12 +55,14 @@ def run(host: str, port: int, workers: int = 1) -> None:
     try:
         for p in processes:
             p.start()
-        for p in processes:
-            p.join()
+        for _, theirs in pairs:
+            theirs.close()
+        handoff.Dispatcher(listener, [ours for ours, _ in pairs]).run()
     except KeyboardInterrupt:
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
+        listener.close()
         for p in processes:
             if p.is_alive():
                 p.terminate()  # uvicorn shuts down gracefully on SIGTERM

@@ -20,6 +20,7 @@ from huiqi.search import index_for
 from huiqi.vocab import get_vocabulary, parse_profile, read_profile_file
 from huiqi.web.errors import FieldError, WebError
 from huiqi.web.schemas import CalcRequest
+from huiqi.web.turns import turns
 
 
 def warm() -> None:
@@ -79,7 +80,8 @@ def calculate_request(request: CalcRequest) -> CalcResult:
 
 
 # Calculations are CPU-bound Python. A typical profile takes about a millisecond: it runs on the event loop
-# (a hop to a worker thread costs about as much again and only fights over the GIL). A large profile goes to
+# (a hop to a worker thread costs about as much again and only fights over the GIL), taking turns with the
+# other requests read by the same poll, oldest first (``turns``). A large profile goes to
 # a worker thread, a few at a time, first come first served, so it never stalls the loop for long.
 # One limiter per event loop (a limiter belongs to the loop it was made in; tests run several loops).
 INLINE_EVENTS = 40
@@ -88,17 +90,22 @@ _CALC_SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, CapacityLimite
 )
 
 
-async def calculate_json(request: CalcRequest) -> bytes:
+async def calculate_json(request: CalcRequest, since: float | None = None) -> bytes:
     """``calculate_request`` serialised once, as UTF-8 JSON (the result is already validated, so FastAPI's
     second validation against ``response_model`` is skipped; the bytes are not decoded to text and
-    encoded again)."""
+    encoded again). ``since``: the request arrived after this ``loop.time()`` (``protocol.not_before``)."""
 
     def run() -> bytes:
         return _SERIALISE(calculate_request(request))
 
     events = request.profile.get("events")
     if not isinstance(events, list) or len(events) <= INLINE_EVENTS:
-        return run()
+        queue = turns()
+        await queue.wait(since)
+        try:
+            return run()
+        finally:
+            queue.done()
     loop = asyncio.get_running_loop()
     slots = _CALC_SLOTS.get(loop)
     if slots is None:
