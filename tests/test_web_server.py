@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -43,32 +44,83 @@ def test_two_workers_answer_and_stop_together(tmp_path: Path) -> None:
             stderr=out,
         )
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            assert proc.poll() is None, log.read_text()
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/documents", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.3)
+        wait_until(lambda: answers(port), proc, log, "start")
         for _ in range(20):  # new connections, one after another: all answered
             assert httpx.get(f"http://127.0.0.1:{port}/api/vocab").status_code == 200
-        clients = [httpx.Client(base_url=f"http://127.0.0.1:{port}") for _ in range(10)]
-        try:  # ten kept-alive connections: five for each worker
-            for client in clients:
-                assert client.get("/api/vocab").status_code == 200
-            if shutil.which("ss"):
-                assert sorted(connections_per_process(port).values()) == [5, 5]
-        finally:
-            for client in clients:
-                client.close()
+        if shutil.which("ss"):  # once both workers are ready: ten kept-alive connections, five each
+            wait_until(lambda: balanced(port), proc, log, "both workers ready")
+            assert all(balanced(port) for _ in range(3))  # every time, not by luck
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=60) == 0
     with socket.socket() as s:  # the port is free again: no worker was left behind
         s.bind(("127.0.0.1", port))
+
+
+@pytest.mark.skipif(not shutil.which("ss"), reason="needs ss to see which process holds a connection")
+def test_a_worker_that_dies_is_replaced(tmp_path: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "HUIQI_DATA_DIR": str(tmp_path)}
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [str(HUIQI), "serve", "--port", str(port), "--workers", "2"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=out,
+        )
+    try:
+        wait_until(lambda: answers(port) and balanced(port), proc, log, "start")
+        first, _ = children(proc.pid)
+        os.kill(first, signal.SIGKILL)
+        wait_until(
+            lambda: first not in children(proc.pid) and len(children(proc.pid)) == 2, proc, log, "replace"
+        )
+        wait_until(lambda: balanced(port), proc, log, "the replacement takes its share")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0
+
+
+def children(pid: int) -> list[int]:
+    """The live worker processes of ``pid`` (not multiprocessing's resource tracker)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                command = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z" and b"spawn_main" in command:
+                found.append(int(entry.name))
+    return sorted(found)
+
+
+def balanced(port: int) -> bool:
+    """Ten new kept-alive connections are all answered and held five by each worker."""
+    clients = [httpx.Client(base_url=f"http://127.0.0.1:{port}") for _ in range(10)]
+    try:
+        assert all(client.get("/api/vocab").status_code == 200 for client in clients)
+        return sorted(connections_per_process(port).values()) == [5, 5]
+    finally:
+        for client in clients:
+            client.close()
+
+
+def answers(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/api/documents", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def wait_until(ready: Callable[[], bool], proc: subprocess.Popen[bytes], log: Path, what: str) -> None:
+    deadline = time.monotonic() + 90
+    while not ready():
+        assert proc.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, f"timed out: {what}"
+        time.sleep(0.3)
 
 
 def connections_per_process(port: int) -> dict[str, int]:

@@ -2,7 +2,10 @@
 
 The main process listens and accepts. It passes each accepted connection (its file descriptor, over a Unix
 socket pair) to the worker with the fewest connections open, and the worker serves it with uvicorn until it
-closes. Each worker says on its pair when it is ready (``+``) and when a connection has closed (``-``).
+closes. Each worker says on its pair when it is ready (``+``) and when a connection has closed (``-``). A
+worker that dies after it was ready is replaced (its connections are lost with it); one that dies before
+(the app failed to start) or stops when asked (Ctrl+C reaches every process) is not, and when no worker is
+left the main process stops.
 
 Why not let the kernel do it: kept-alive connections stay with the process that took them, so how they
 are spread is how the load is spread. With one socket shared by all processes (uvicorn's supervisor),
@@ -16,39 +19,67 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import selectors
+import signal
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
 
 import uvicorn
 
 from huiqi.web.protocol import StampedHttpToolsProtocol
 
 READY, CLOSED = b"+", b"-"
+_ASKED_TO_STOP = (0, -signal.SIGTERM, -signal.SIGINT)  # exit codes of a worker that stopped when asked
 
 
 @dataclass
 class Worker:
-    """The main process's view of one worker: its end of the pair and its open connections."""
+    """The main process's view of one worker: its process, its end of the pair, its open connections."""
 
+    process: BaseProcess
     channel: socket.socket
     ready: bool = False
     open: int = 0
     alive: bool = True
 
 
-class Dispatcher:
-    """The main process's loop: accept, hand over, count. Runs until every worker has gone."""
+# Starts a worker process on the given end of a fresh pair.
+Start = Callable[[socket.socket], BaseProcess]
 
-    def __init__(self, listener: socket.socket, channels: list[socket.socket]) -> None:
+
+class Dispatcher:
+    """The main process's loop: accept, hand over, count, replace. Runs until every worker has gone."""
+
+    def __init__(self, listener: socket.socket, start: Start, count: int) -> None:
         self.listener = listener
-        self.workers = [Worker(channel) for channel in channels]
+        self._start = start
         self._selector = selectors.DefaultSelector()
         self._turn = 0  # ties go round the workers
+        self.workers: list[Worker] = []
+        for _ in range(count):
+            self._spawn()
+
+    def _spawn(self) -> None:
+        ours, theirs = socket.socketpair()
+        try:
+            process = self._start(theirs)
+        finally:
+            theirs.close()
+        worker = Worker(process, ours)
+        self.workers.append(worker)
+        self._selector.register(ours, selectors.EVENT_READ, worker)
+
+    def stop(self) -> None:
+        """Ask every worker to finish (uvicorn shuts down gracefully on SIGTERM) and wait for them."""
+        for worker in self.workers:
+            if worker.process.is_alive():
+                worker.process.terminate()
+        for worker in self.workers:
+            worker.process.join(timeout=30)
 
     def run(self) -> None:
         self.listener.setblocking(False)
-        for worker in self.workers:
-            self._selector.register(worker.channel, selectors.EVENT_READ, worker)
         listening = False
         while any(w.alive for w in self.workers):
             if not listening and any(w.ready for w in self.workers):
@@ -99,10 +130,16 @@ class Dispatcher:
         worker.open = max(0, worker.open - news.count(CLOSED))
 
     def _gone(self, worker: Worker) -> None:
-        if worker.alive:
-            worker.alive = worker.ready = False
-            self._selector.unregister(worker.channel)
-            worker.channel.close()
+        if not worker.alive:
+            return
+        was_ready = worker.ready
+        worker.alive = worker.ready = False
+        self._selector.unregister(worker.channel)
+        worker.channel.close()
+        worker.process.join(timeout=30)
+        self.workers.remove(worker)
+        if was_ready and worker.process.exitcode not in _ASKED_TO_STOP:
+            self._spawn()
 
 
 def serve_handed(channel: socket.socket, app: str) -> None:

@@ -8,6 +8,7 @@ import multiprocessing
 import signal
 import socket
 import sys
+from multiprocessing.process import BaseProcess
 from types import FrameType
 
 APP = "huiqi.web:create_app"
@@ -43,30 +44,26 @@ def run(host: str, port: int, workers: int = 1) -> None:
         return
     listener = listening_socket(host, port)
     spawn = multiprocessing.get_context("spawn")
-    pairs = [socket.socketpair() for _ in range(workers)]
-    processes = [
-        spawn.Process(target=handoff.serve_handed, args=(theirs, APP), daemon=True) for _, theirs in pairs
-    ]
+
+    def start(channel: socket.socket) -> BaseProcess:
+        process = spawn.Process(target=handoff.serve_handed, args=(channel, APP), daemon=True)
+        process.start()
+        return process
 
     def stop(signum: int, frame: FrameType | None) -> None:
         raise SystemExit(0)
 
     previous = signal.signal(signal.SIGTERM, stop)
+    dispatcher = None
     try:
-        for p in processes:
-            p.start()
-        for _, theirs in pairs:
-            theirs.close()
-        handoff.Dispatcher(listener, [ours for ours, _ in pairs]).run()
+        dispatcher = handoff.Dispatcher(listener, start, workers)
+        dispatcher.run()
     except KeyboardInterrupt:
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
         listener.close()
-        for p in processes:
-            if p.is_alive():
-                p.terminate()  # uvicorn shuts down gracefully on SIGTERM
-        for p in processes:
-            p.join(timeout=30)
-    if any(p.exitcode not in (0, -signal.SIGTERM, None) for p in processes):
+        if dispatcher is not None:
+            dispatcher.stop()
+    if dispatcher is None or not dispatcher.workers:  # every worker failed to start
         sys.exit(1)
