@@ -21,6 +21,7 @@ import contextlib
 import selectors
 import signal
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
@@ -82,9 +83,14 @@ class Dispatcher:
         self.listener.setblocking(False)
         listening = False
         while any(w.alive for w in self.workers):
-            if not listening and any(w.ready for w in self.workers):
-                self._selector.register(self.listener, selectors.EVENT_READ, None)
-                listening = True  # connections wait in the backlog until a worker is ready
+            # connections wait in the backlog while no worker is ready (at the start, or while one that
+            # died is being replaced)
+            if listening != any(w.ready for w in self.workers):
+                if listening:
+                    self._selector.unregister(self.listener)
+                else:
+                    self._selector.register(self.listener, selectors.EVENT_READ, None)
+                listening = not listening
             for key, _ in self._selector.select():
                 if key.data is None:
                     self._accept()
@@ -97,7 +103,8 @@ class Dispatcher:
                 conn, _ = self.listener.accept()
             except (BlockingIOError, InterruptedError):
                 return
-            except OSError:  # e.g. out of file descriptors: leave the rest in the backlog
+            except OSError:  # e.g. out of file descriptors: leave the rest in the backlog a moment
+                time.sleep(0.05)
                 return
             with conn:
                 self._hand(conn)
