@@ -39,6 +39,22 @@ def test_assembled_award_lines_are_what_validation_gives() -> None:
         )
 
 
+def test_assembled_results_are_what_validation_gives() -> None:
+    for result in _results():
+        validated = CalcResult.model_validate(result.model_dump())
+        assert result == validated
+        assert result.model_dump_json() == validated.model_dump_json()
+        parts = [
+            result,
+            result.firm,
+            *result.documents,
+            *result.ignored_events,
+            *(tranche for line in result.awards for tranche in line.schedule),
+        ]
+        for part in parts:
+            assert part.__pydantic_fields_set__ == set(type(part).model_fields), type(part)
+
+
 def test_assemble_matches_model_construct() -> None:
     values = {
         "index": 0,

@@ -5,11 +5,12 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 WAN = Decimal(10_000)
+_ONE = Decimal(1)
 
 
 def round_yuan(amount: Decimal) -> int:
     """The one rounding step: an exact amount to whole 元, half up (0.5 元 → 1 元)."""
-    return int(amount.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return int(amount.quantize(_ONE, rounding=ROUND_HALF_UP))
 
 
 def wan(yuan: int | Decimal) -> str:

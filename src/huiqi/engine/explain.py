@@ -62,12 +62,17 @@ def _schedule(ctx: Context, c: Candidate, amount: int | None) -> list[Tranche]:
         day = day if isinstance(day, date) else None
         share = f"{tranche.share * 100:f}".rstrip("0").rstrip(".") + "%"
         out.append(
-            Tranche(
-                share=share,
-                milestone=tranche.milestone,
-                date=day,
-                due=(day <= ctx.as_of) if day else None,
-                amount_yuan=round_yuan(Decimal(amount) * tranche.share) if amount is not None else None,
+            assemble(
+                Tranche,
+                {
+                    "share": share,
+                    "milestone": tranche.milestone,
+                    "amount_yuan": round_yuan(Decimal(amount) * tranche.share)
+                    if amount is not None
+                    else None,
+                    "date": day,
+                    "due": (day <= ctx.as_of) if day else None,
+                },
             )
         )
     return out
@@ -181,32 +186,46 @@ def explain(
 ) -> CalcResult:
     lines = [_line(ctx, c) for c in candidates]
     firm = ctx.profile.firm
-    return CalcResult(
-        firm=FirmRef(
-            name=ctx.profile.name,
-            credit_code=str(firm["credit_code"]) if "credit_code" in firm else None,
-            region=ctx.profile.region,
-        ),
-        as_of=ctx.as_of,
-        include_drafts=ctx.include_drafts,
-        documents=[
-            DocumentScope(
-                id=s.document.id,
-                title=s.document.meta.short_title,
-                status=s.document.meta.status.label,
-                considered=s.considered,
-                reason=s.reason,
-                events_from=s.events_from,
-                events_until=s.events_until,
-            )
-            for s in scopes
-        ],
-        awards=lines,
-        totals=_totals(lines),
-        near_misses=near_misses(ctx, scopes, candidates) if ctx.explain else [],
-        ignored_events=[
-            IgnoredEvent(event=_event_ref(ctx, e), document_id=s.document.id, reason=why)
-            for s, e, why in ignored
-        ],
-        notes=_notes(ctx, scopes),
+    # Assembled, not validated, as the award lines are (tests/test_engine_fastpaths.py checks the result
+    # against validation): every field given, of its declared type, in the declared order.
+    return assemble(
+        CalcResult,
+        {
+            "firm": assemble(
+                FirmRef,
+                {
+                    "name": ctx.profile.name,
+                    "credit_code": str(firm["credit_code"]) if "credit_code" in firm else None,
+                    "region": ctx.profile.region,
+                },
+            ),
+            "as_of": ctx.as_of,
+            "include_drafts": ctx.include_drafts,
+            "documents": [
+                assemble(
+                    DocumentScope,
+                    {
+                        "id": s.document.id,
+                        "title": s.document.meta.short_title,
+                        "status": s.document.meta.status.label,
+                        "considered": s.considered,
+                        "reason": s.reason,
+                        "events_from": s.events_from,
+                        "events_until": s.events_until,
+                    },
+                )
+                for s in scopes
+            ],
+            "awards": lines,
+            "totals": _totals(lines),
+            "near_misses": near_misses(ctx, scopes, candidates) if ctx.explain else [],
+            "ignored_events": [
+                assemble(
+                    IgnoredEvent,
+                    {"event": _event_ref(ctx, e), "document_id": s.document.id, "reason": why},
+                )
+                for s, e, why in ignored
+            ],
+            "notes": _notes(ctx, scopes),
+        },
     )

@@ -44,8 +44,10 @@ class Status(StrEnum):
     @property
     def counts(self) -> bool:
         """Whether the line is in the totals."""
-        return self in (Status.paid, Status.halved)
+        return self in _COUNTING
 
+
+_COUNTING = frozenset({Status.paid, Status.halved})
 
 STATUS_LABELS = {
     Status.paid: "可享受",

@@ -142,10 +142,16 @@ def evaluate_traced(
     )
 
 
+_ENV_TYPES: set[type] = set()  # types seen to be an Env (a ``lookup`` method) and not a mapping
+
+
 def as_lookup(env: EnvLike) -> Lookup:
     """Any accepted environment as a plain ``lookup(path, index)`` function."""
     lookup = getattr(env, "lookup", None)  # an Env: checked by attribute (a Protocol isinstance is slow)
+    if lookup is not None and type(env) in _ENV_TYPES:
+        return lookup  # type: ignore[no-any-return]
     if callable(lookup) and not isinstance(env, Mapping):
+        _ENV_TYPES.add(type(env))  # the next one of this type skips the ABC check
         return lookup  # type: ignore[no-any-return]
     if isinstance(env, Mapping):
         return MappingEnv(env).lookup

@@ -92,13 +92,14 @@ class _FilledRenderer(Renderer):
     def __init__(self, lookup: Lookup, kinds: Kinds | None) -> None:
         self.lookup = lookup
         self.kinds = kinds
+        self._by_name = isinstance(kinds, Mapping)  # asked once, not for every fact rendered
 
     def kind_of(self, path: Path) -> str | None:
         if self.kinds is None:
             return None
-        if isinstance(self.kinds, Mapping):
-            return self.kinds.get(".".join(path))
-        return self.kinds(path)
+        if self._by_name:
+            return self.kinds.get(".".join(path))  # type: ignore[union-attr]
+        return self.kinds(path)  # type: ignore[operator]
 
     def leaf(self, node: Node) -> str:
         if isinstance(node, Name | Index):

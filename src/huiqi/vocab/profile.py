@@ -201,6 +201,8 @@ def _quick(fact: Fact, value: object, regions: tuple[str, ...]) -> object:
 def _mapping(value: object, where: str, label: str, out: _Collector) -> Mapping[Any, Any]:
     if value is None:
         return {}
+    if type(value) is dict:  # the usual case, without the ABC check
+        return value
     if not isinstance(value, Mapping):
         out.add(where, f"{label}应为键值对（字段: 值）", value)
         return {}
