@@ -81,16 +81,19 @@ class Dispatcher:
 
     def run(self) -> None:
         self.listener.setblocking(False)
-        listening = False
+        listening = started = False
         while any(w.alive for w in self.workers):
-            # connections wait in the backlog while no worker is ready (at the start, or while one that
-            # died is being replaced)
-            if listening != any(w.ready for w in self.workers):
+            # Connections wait in the backlog until every worker has started (kept-alive connections stay
+            # where they are put: taken by the first worker up, they would all stay there), and afterwards
+            # while no worker is ready (one that died is being replaced).
+            ready = (all if not started else any)(w.ready for w in self.workers)
+            if listening != ready:
                 if listening:
                     self._selector.unregister(self.listener)
                 else:
                     self._selector.register(self.listener, selectors.EVENT_READ, None)
-                listening = not listening
+                listening = ready
+                started = started or ready
             for key, _ in self._selector.select():
                 if key.data is None:
                     self._accept()
