@@ -31,7 +31,7 @@ class StampedHttpToolsProtocol(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         scope: Any = self.scope
-        scope["extensions"] = {ARRIVAL: {"not_before": self._not_before}}
+        scope.setdefault("extensions", {})[ARRIVAL] = {"not_before": self._not_before}
 
     def connection_lost(self, exc: Exception | None) -> None:
         super().connection_lost(exc)
