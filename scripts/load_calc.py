@@ -21,6 +21,7 @@ import json
 import multiprocessing
 import os
 import platform
+import queue
 import random
 import socket
 import statistics
@@ -264,7 +265,17 @@ def drive_processes(
     ]
     for w in workers:
         w.start()
-    results = [out.get() for _ in workers]
+    results: list[tuple[list[float], dict[int, int], float]] = []
+    deadline = time.monotonic() + seconds + 120
+    while len(results) < len(workers):
+        try:
+            results.append(out.get(timeout=1))
+        except queue.Empty:
+            failed = [w.exitcode for w in workers if w.exitcode not in (None, 0)]
+            if failed or time.monotonic() > deadline:
+                for w in workers:
+                    w.kill()
+                raise SystemExit(f"a client process failed (exit codes {failed}) or did not finish") from None
     for w in workers:
         w.join()
     latencies = [v for r in results for v in r[0]]
