@@ -88,13 +88,18 @@ async def exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, r
     """Send one request on a kept-alive connection; read the whole response; return its status."""
     writer.write(request)
     head = await reader.readuntil(b"\r\n\r\n")
-    status = int(head[9:12])
+    status, length = status_and_length(head)
+    await reader.readexactly(length)
+    return status
+
+
+def status_and_length(head: bytes) -> tuple[int, int]:
+    """A response head's status and ``Content-Length`` (0 when it gives none)."""
     length = 0
     for line in head.split(b"\r\n")[1:]:
         if line[:15].lower() == b"content-length:":
             length = int(line[15:])
-    await reader.readexactly(length)
-    return status
+    return int(head[9:12]), length
 
 
 class Tally:
@@ -113,7 +118,10 @@ class Tally:
             status = await exchange(reader, writer, request)
         except (OSError, asyncio.IncompleteReadError, ValueError):
             status = 0
-        self.latencies.append(time.perf_counter() - t0)
+        self.add(time.perf_counter() - t0, status)
+
+    def add(self, seconds: float, status: int) -> None:
+        self.latencies.append(seconds)
         self.statuses[status] = self.statuses.get(status, 0) + 1
 
 
@@ -145,22 +153,17 @@ class Connection(asyncio.Protocol):
             end = self.buffer.find(b"\r\n\r\n")
             if end < 0:
                 return
-            head = bytes(self.buffer[:end])
-            self.status = int(head[9:12])
-            length = 0
-            for line in head.split(b"\r\n")[1:]:
-                if line[:15].lower() == b"content-length:":
-                    length = int(line[15:])
+            self.status, length = status_and_length(bytes(self.buffer[:end]))
             self.need = end + 4 + length
         if len(self.buffer) >= self.need:
-            self.run.record(time.perf_counter() - self.sent, self.status)
+            self.run.tally.add(time.perf_counter() - self.sent, self.status)
             del self.buffer[: self.need]
             self.need = -1
             self.run.next(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if self.need >= 0 or self.sent:
-            self.run.record(time.perf_counter() - self.sent, 0)
+        if self.sent:  # a request was in flight
+            self.run.tally.add(time.perf_counter() - self.sent, 0)
         self.run.lost(self)
 
 
@@ -187,10 +190,6 @@ class ClosedLoop:
             conn.sent = 0.0
             assert conn.transport is not None
             conn.transport.close()
-
-    def record(self, seconds: float, status: int) -> None:
-        self.tally.latencies.append(seconds)
-        self.tally.statuses[status] = self.tally.statuses.get(status, 0) + 1
 
     def lost(self, conn: Connection) -> None:
         self.open.discard(conn)

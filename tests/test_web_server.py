@@ -32,17 +32,22 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_two_workers_answer_and_stop_together(tmp_path: Path) -> None:
-    port = free_port()
-    env = {**os.environ, "HUIQI_DATA_DIR": str(tmp_path)}
+def serve(tmp_path: Path, port: int) -> tuple[subprocess.Popen[bytes], Path]:
+    """``huiqi serve --workers 2`` on ``port``, its stderr in a log file."""
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [str(HUIQI), "serve", "--port", str(port), "--workers", "2"],
-            env=env,
+            env={**os.environ, "HUIQI_DATA_DIR": str(tmp_path)},
             stdout=subprocess.DEVNULL,
             stderr=out,
         )
+    return proc, log
+
+
+def test_two_workers_answer_and_stop_together(tmp_path: Path) -> None:
+    port = free_port()
+    proc, log = serve(tmp_path, port)
     try:
         wait_until(lambda: answers(port), proc, log, "start")
         for _ in range(20):  # new connections, one after another: all answered
@@ -59,15 +64,7 @@ def test_two_workers_answer_and_stop_together(tmp_path: Path) -> None:
 @pytest.mark.skipif(not shutil.which("ss"), reason="needs ss to see which process holds a connection")
 def test_a_worker_that_dies_is_replaced(tmp_path: Path) -> None:
     port = free_port()
-    env = {**os.environ, "HUIQI_DATA_DIR": str(tmp_path)}
-    log = tmp_path / "serve.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [str(HUIQI), "serve", "--port", str(port), "--workers", "2"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=out,
-        )
+    proc, log = serve(tmp_path, port)
     try:
         wait_until(lambda: answers(port) and balanced(port), proc, log, "start")
         first, _ = children(proc.pid)

@@ -42,7 +42,6 @@ class Worker:
     channel: socket.socket
     ready: bool = False
     open: int = 0
-    alive: bool = True
 
 
 # Starts a worker process on the given end of a fresh pair.
@@ -82,7 +81,7 @@ class Dispatcher:
     def run(self) -> None:
         self.listener.setblocking(False)
         listening = started = False
-        while any(w.alive for w in self.workers):
+        while self.workers:
             # Connections wait in the backlog until every worker has started (kept-alive connections stay
             # where they are put: taken by the first worker up, they would all stay there), and afterwards
             # while no worker is ready (one that died is being replaced).
@@ -114,7 +113,7 @@ class Dispatcher:
 
     def _hand(self, conn: socket.socket) -> None:
         while True:
-            ready = [w for w in self.workers if w.ready and w.alive]
+            ready = [w for w in self.workers if w.ready]
             if not ready:
                 return  # nobody to take it: closed
             self._turn += 1
@@ -140,15 +139,13 @@ class Dispatcher:
         worker.open = max(0, worker.open - news.count(CLOSED))
 
     def _gone(self, worker: Worker) -> None:
-        if not worker.alive:
+        if worker not in self.workers:  # already gone (a stale event from the same select)
             return
-        was_ready = worker.ready
-        worker.alive = worker.ready = False
+        self.workers.remove(worker)
         self._selector.unregister(worker.channel)
         worker.channel.close()
         worker.process.join(timeout=30)
-        self.workers.remove(worker)
-        if was_ready and worker.process.exitcode not in _ASKED_TO_STOP:
+        if worker.ready and worker.process.exitcode not in _ASKED_TO_STOP:
             self._spawn()
 
 
