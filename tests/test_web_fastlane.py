@@ -1,20 +1,26 @@
-"""The fast lane for POST /api/calc answers exactly as the FastAPI route would, and hands everything it does
-not answer — errors, other routes, bodies in pieces or over the limit — to the full app, body intact."""
+"""The fast lane for POST /api/calc, run by the HTTP protocol itself: it answers exactly as the FastAPI route
+would, and hands everything it does not answer — errors, large profiles, other routes, bodies it should not
+wait for — to the full app, body intact. Driven through ``HuiqiHttpProtocol`` with an in-memory transport."""
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
+from uvicorn.config import Config
+from uvicorn.server import ServerState
 
-from huiqi.web.fastlane import CalcFastLane
+from huiqi.settings import Settings
+from huiqi.web import create_app, fastlane
+from huiqi.web.protocol import HuiqiHttpProtocol
 from huiqi.web.schemas import CalcRequest
 from huiqi.web.services import calculate_request
 
-pytestmark = pytest.mark.anyio
 GOOD = {
     "profile": {
         "firm": {"name": "宁波测试机械有限公司", "region": "鄞州区", "manufacturing": True},
@@ -22,15 +28,37 @@ GOOD = {
     },
     "as_of": "2026-06-30",
 }
+BODY = json.dumps(GOOD, ensure_ascii=False).encode()
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
+class Transport:
+    """What the protocol writes, and whether it closed the connection."""
+
+    def __init__(self) -> None:
+        self.out = bytearray()
+        self.closed = False
+
+    def write(self, data: bytes) -> None:
+        self.out += data
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return {"sockname": ("127.0.0.1", 8000), "peername": ("127.0.0.1", 50000)}.get(name, default)
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def close(self) -> None:
+        self.closed = True
+
+    def pause_reading(self) -> None: ...
+
+    def resume_reading(self) -> None: ...
+
+    def set_write_buffer_limits(self, *args: Any) -> None: ...
 
 
 class Inner:
-    """Stands for the full app: records what reached it, answers 299 with the body it read."""
+    """Stands for the full app: records the bodies that reached it, answers 299 with the body it read."""
 
     def __init__(self) -> None:
         self.bodies: list[bytes] = []
@@ -43,49 +71,103 @@ class Inner:
             if not message.get("more_body", False):
                 break
         self.bodies.append(body)
-        await send({"type": "http.response.start", "status": 299, "headers": []})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 299,
+                "headers": [(b"content-length", b"%d" % len(body))],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 
-async def call(
-    app: Any,
-    chunks: list[bytes],
-    path: str = "/api/calc",
-    method: str = "POST",
-    headers: list[tuple[bytes, bytes]] | None = None,
-) -> tuple[int, bytes]:
-    scope = {"type": "http", "method": method, "path": path, "headers": headers or []}
-    pieces = _pieces(chunks)
-    sent: list[Message] = []
-
-    async def receive() -> Message:
-        return await pieces.__anext__()
-
-    async def send(message: Message) -> None:
-        sent.append(message)
-
-    await app(scope, receive, send)
-    return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
+def connect(app: Any) -> tuple[HuiqiHttpProtocol, Transport]:
+    config = Config(app, log_level="warning", http=HuiqiHttpProtocol, lifespan="off")
+    config.load()
+    state = ServerState()
+    state.default_headers = [(b"server", b"uvicorn")]
+    protocol = HuiqiHttpProtocol(config, state, {}, asyncio.get_running_loop())
+    transport = Transport()
+    protocol.connection_made(transport)  # type: ignore[arg-type]
+    return protocol, transport
 
 
-async def _pieces(chunks: list[bytes]) -> AsyncIterator[Message]:
-    for i, c in enumerate(chunks):
-        yield {"type": "http.request", "body": c, "more_body": i < len(chunks) - 1}
+def request(body: bytes = BODY, path: str = "/api/calc", method: str = "POST", **headers: str) -> bytes:
+    fields = {"host": "t", "content-type": "application/json", "content-length": str(len(body))}
+    fields.update({k.replace("_", "-"): v for k, v in headers.items()})  # "" leaves a header out
+    head = "".join(f"{k}: {v}\r\n" for k, v in fields.items() if v)
+    return f"{method} {path} HTTP/1.1\r\n{head}\r\n".encode() + body
 
 
-async def test_the_lane_answers_as_the_route_would() -> None:
-    inner = Inner()
-    body = json.dumps(GOOD, ensure_ascii=False).encode()
-    status, answer = await call(CalcFastLane(inner, limit=1 << 20), [body])
-    assert status == 200 and not inner.bodies
-    assert answer.decode() == calculate_request(CalcRequest.model_validate(GOOD)).model_dump_json()
+async def until(done: Callable[[], bool]) -> None:
+    for _ in range(2000):
+        if done():
+            return
+        await asyncio.sleep(0.001)
+    raise AssertionError("no answer")
 
 
-async def test_a_body_in_pieces_is_read_whole() -> None:
-    inner = Inner()
-    body = json.dumps(GOOD).encode()
-    status, _ = await call(CalcFastLane(inner, limit=1 << 20), [body[:10], body[10:50], body[50:]])
-    assert status == 200 and not inner.bodies
+def responses(written: bytearray) -> list[tuple[bytes, bytes]]:
+    """(head, body) of each complete response written."""
+    out, found = bytes(written), []
+    while b"\r\n\r\n" in out:
+        head, rest = out.split(b"\r\n\r\n", 1)
+        if head.startswith(b"HTTP/1.1 100 "):  # an interim ``100 Continue``
+            out = rest
+            continue
+        length = int(next(v for k, v in _fields(head) if k == b"content-length"))
+        if len(rest) < length:
+            break
+        found.append((head, rest[:length]))
+        out = rest[length:]
+    return found
+
+
+def _fields(head: bytes) -> list[tuple[bytes, bytes]]:
+    pairs = [line.split(b": ", 1) for line in head.split(b"\r\n")[1:]]
+    return [(k, v) for k, v in pairs]
+
+
+def run(test: Callable[[], Awaitable[None]]) -> None:
+    asyncio.run(test())
+
+
+def test_the_lane_answers_with_the_routes_bytes(tmp_path: Path) -> None:
+    async def main() -> None:
+        db = f"sqlite:///{tmp_path / 'h.sqlite3'}"
+        app = create_app(Settings(database_url=db, data_dir=tmp_path, upload_limit_bytes=1 << 20))
+        protocol, transport = connect(app)
+        protocol.data_received(request())
+        await until(lambda: len(responses(transport.out)) == 1)
+        ((head, laned),) = responses(transport.out)
+        assert head.startswith(b"HTTP/1.1 200 OK\r\n")
+        assert dict(_fields(head))[b"content-type"] == b"application/json"
+        expected = calculate_request(CalcRequest.model_validate(GOOD)).model_dump_json().encode()
+        assert laned == expected
+        # the same request the full way (a chunked body is not the lane's): the route gives the same bytes
+        other, out = connect(app)
+        chunked = request(
+            b"%x\r\n%s\r\n0\r\n\r\n" % (len(BODY), BODY), content_length="", transfer_encoding="chunked"
+        )
+        other.data_received(chunked)
+        await until(lambda: len(responses(out.out)) == 1)
+        assert responses(out.out)[0][1] == laned
+
+    run(main)
+
+
+def test_a_body_in_pieces_is_read_whole_and_answered_by_the_lane() -> None:
+    async def main() -> None:
+        inner = Inner()
+        protocol, transport = connect(inner)
+        raw = request()
+        for piece in (raw[:30], raw[30:120], raw[120:200], raw[200:]):
+            protocol.data_received(piece)
+            await asyncio.sleep(0)
+        await until(lambda: len(responses(transport.out)) == 1)
+        assert responses(transport.out)[0][0].startswith(b"HTTP/1.1 200") and not inner.bodies
+
+    run(main)
 
 
 @pytest.mark.parametrize(
@@ -95,37 +177,92 @@ async def test_a_body_in_pieces_is_read_whole() -> None:
         json.dumps({"profile": GOOD["profile"], "unknown": 1}).encode(),
         json.dumps({"profile": {"firm": {"name": "x", "region": "火星"}}}).encode(),
         json.dumps({**GOOD, "publication_dates": {"no-such-doc": "2026-01-01"}}).encode(),
+        json.dumps({"profile": {**GOOD["profile"], "events": [GOOD["profile"]["events"][0]] * 41}}).encode(),  # type: ignore[index]
     ],
-    ids=["not-json", "unknown-field", "bad-profile", "unknown-document"],
+    ids=["not-json", "unknown-field", "bad-profile", "unknown-document", "large-profile"],
 )
-async def test_what_it_cannot_answer_goes_to_the_full_app_intact(body: bytes) -> None:
-    inner = Inner()
-    status, echoed = await call(CalcFastLane(inner, limit=1 << 20), [body[:7], body[7:]])
-    assert status == 299 and inner.bodies == [body] and echoed == body
+def test_what_it_does_not_answer_goes_to_the_full_app_intact(body: bytes) -> None:
+    async def main() -> None:
+        inner = Inner()
+        protocol, transport = connect(inner)
+        raw = request(body)
+        protocol.data_received(raw[:90])
+        protocol.data_received(raw[90:])
+        await until(lambda: len(responses(transport.out)) == 1)
+        assert inner.bodies == [body] and responses(transport.out)[0][1] == body
 
-
-async def test_a_body_over_the_limit_goes_to_the_full_app_unread_beyond_it() -> None:
-    inner = Inner()
-    body = json.dumps(GOOD).encode()
-    status, echoed = await call(CalcFastLane(inner, limit=16), [body[:20], body[20:]])
-    assert status == 299 and echoed == body
-
-
-async def test_other_routes_and_methods_pass_through() -> None:
-    inner = Inner()
-    lane = CalcFastLane(inner, limit=1 << 20)
-    assert (await call(lane, [b"x"], path="/api/shares"))[0] == 299
-    assert (await call(lane, [b""], method="GET"))[0] == 299
+    run(main)
 
 
 @pytest.mark.parametrize(
-    ("content_type", "answered"),
-    [(b"application/json", True), (b"application/json; charset=utf-8", True), (b"text/plain", False)],
+    "raw",
+    [
+        request(path="/api/shares"),
+        request(b"", method="GET", content_length=""),
+        request(content_type="text/plain"),
+        request(b"x" * (fastlane.MAX_BODY + 1)),
+        request(expect="100-continue"),
+    ],
+    ids=["other-route", "get", "not-json", "over-the-lanes-size", "expect-100-continue"],
 )
-async def test_only_json_bodies_take_the_lane(content_type: bytes, answered: bool) -> None:
-    inner = Inner()
-    body = json.dumps(GOOD).encode()
-    status, _ = await call(
-        CalcFastLane(inner, limit=1 << 20), [body], headers=[(b"content-type", content_type)]
-    )
-    assert (status == 200) is answered and (inner.bodies == []) is answered
+def test_requests_the_lane_does_not_take_go_to_the_full_app(raw: bytes) -> None:
+    async def main() -> None:
+        inner = Inner()
+        protocol, transport = connect(inner)
+        protocol.data_received(raw)
+        await until(lambda: b"HTTP/1.1 299" in transport.out and len(responses(transport.out)) == 1)
+        assert len(inner.bodies) == 1
+
+    run(main)
+
+
+def test_pipelined_requests_are_answered_in_order() -> None:
+    async def main() -> None:
+        inner = Inner()
+        protocol, transport = connect(inner)
+        protocol.data_received(request() + request(b"{bad") + request())
+        await until(lambda: len(responses(transport.out)) == 3)
+        statuses = [head.split(b" ")[1] for head, _ in responses(transport.out)]
+        assert statuses == [b"200", b"299", b"200"] and inner.bodies == [b"{bad"]
+
+    run(main)
+
+
+def test_connection_close_is_honoured() -> None:
+    async def main() -> None:
+        protocol, transport = connect(Inner())
+        protocol.data_received(request(connection="close"))
+        await until(lambda: len(responses(transport.out)) == 1)
+        assert b"connection: close" in responses(transport.out)[0][0] and transport.closed
+
+    run(main)
+
+
+def test_a_client_gone_before_its_turn_is_not_answered_and_holds_no_one_up() -> None:
+    async def main() -> None:
+        gone, gone_out = connect(Inner())
+        staying, staying_out = connect(Inner())
+        gone.data_received(request())
+        staying.data_received(request())
+        gone.connection_lost(None)  # before the turns are granted
+        await until(lambda: len(responses(staying_out.out)) == 1)
+        await asyncio.sleep(0.01)
+        assert gone_out.out == b""
+
+    run(main)
+
+
+@pytest.mark.parametrize(
+    ("headers", "taken"),
+    [
+        ([(b"content-type", b"application/json"), (b"content-length", b"10")], True),
+        ([(b"content-type", b"application/json; charset=utf-8"), (b"content-length", b"10")], True),
+        ([(b"content-type", b"application/vnd.api+json"), (b"content-length", b"10")], True),
+        ([(b"content-length", b"10")], True),  # no content type: FastAPI decodes JSON
+        ([(b"content-type", b"text/plain"), (b"content-length", b"10")], False),
+        ([(b"content-type", b"application/json")], False),  # no length declared
+        ([(b"content-length", b"ten")], False),
+    ],
+)
+def test_which_requests_the_lane_takes(headers: list[tuple[bytes, bytes]], taken: bool) -> None:
+    assert fastlane.takes("POST", "/api/calc", headers) is taken

@@ -1,7 +1,7 @@
 """Calculations take turns on the event loop: in batches, each granted in a later loop iteration than the
 one that asked (so the loop polls its sockets in between), oldest request first; a cancelled request
 neither blocks the others nor keeps its turn. The server stamps each request with when it can have
-arrived at the earliest (``StampedHttpToolsProtocol``)."""
+arrived at the earliest (``HuiqiHttpProtocol``); the protocol's fast lane takes its turns by callback."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import httpx
 import pytest
 import uvicorn
 
-from huiqi.web.protocol import StampedHttpToolsProtocol, not_before
+from huiqi.web.protocol import HuiqiHttpProtocol, not_before
 from huiqi.web.turns import Turns, turns
 
 
@@ -98,6 +98,27 @@ def test_a_request_cancelled_after_its_turn_was_granted_hands_it_on() -> None:
     assert asyncio.run(main()) == ["next"]
 
 
+def test_callbacks_and_coroutines_share_one_order() -> None:
+    async def main() -> list[str]:
+        loop = asyncio.get_running_loop()
+        queue, log = Turns(loop), []
+
+        def callback(name: str) -> None:
+            log.append(name)
+            queue.done()
+
+        task = asyncio.create_task(take(queue, "coroutine", 2.0, log))
+        await asyncio.sleep(0)  # the coroutine has asked
+        queue.take(3.0, lambda: callback("lane, newest"))
+        queue.take(1.0, lambda: callback("lane, oldest"))
+        log.append("poll")
+        await task
+        await asyncio.sleep(0)
+        return log
+
+    assert asyncio.run(main()) == ["poll", "lane, oldest", "coroutine", "lane, newest"]
+
+
 def test_one_queue_per_event_loop() -> None:
     async def mine() -> Turns:
         return turns()
@@ -123,9 +144,7 @@ def test_each_request_is_stamped_with_when_its_connection_was_last_answered() ->
         await send({"type": "http.response.body", "body": b"ok"})
 
     port = free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", http=StampedHttpToolsProtocol
-    )
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", http=HuiqiHttpProtocol)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -14,6 +14,7 @@ from huiqi.vocab import get_vocabulary
 from huiqi.vocab.schema import profile_schema
 from huiqi.web import present
 from huiqi.web.errors import ERROR_RESPONSES
+from huiqi.web.protocol import not_before
 from huiqi.web.schemas import ArticleView, CalcRequest, Example, ShareView, VocabView
 from huiqi.web.services import calculate_json, calculate_request, departments
 
@@ -76,9 +77,9 @@ def list_examples() -> list[Example]:
 
 
 @router.post("/calc", response_model=CalcResult, tags=["计算器"], summary="测算一家企业")
-async def calc(body: CalcRequest) -> Response:
+async def calc(body: CalcRequest, request: Request) -> Response:
     """与 `huiqi calc --format json` 输出完全相同的 JSON（含逐项说明）。"""
-    return Response(await calculate_json(body), media_type="application/json")
+    return Response(await calculate_json(body, not_before(request.scope)), media_type="application/json")
 
 
 @router.post(

@@ -18,7 +18,6 @@ import huiqi
 from huiqi.money import wan, yuan
 from huiqi.settings import Settings
 from huiqi.web import api, errors, pages, services
-from huiqi.web.fastlane import CalcFastLane
 from huiqi.web.files import megabytes, too_large
 from huiqi.web.store import ShareStore
 
@@ -100,8 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _include_batch(app, settings)
     _include_ledger(app)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    app.add_middleware(CalcFastLane, limit=settings.upload_limit_bytes)
-    app.add_middleware(BodyLimit, limit=settings.upload_limit_bytes)  # outside the lane: checked first
+    app.add_middleware(BodyLimit, limit=settings.upload_limit_bytes)
     return app
 
 

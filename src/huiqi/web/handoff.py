@@ -28,7 +28,7 @@ from multiprocessing.process import BaseProcess
 
 import uvicorn
 
-from huiqi.web.protocol import StampedHttpToolsProtocol
+from huiqi.web.protocol import HuiqiHttpProtocol
 
 READY, CLOSED = b"+", b"-"
 _ASKED_TO_STOP = (0, -signal.SIGTERM, -signal.SIGINT)  # exit codes of a worker that stopped when asked
@@ -151,7 +151,7 @@ class Dispatcher:
 
 def serve_handed(channel: socket.socket, app: str) -> None:
     """A worker process: uvicorn with no socket of its own, serving the connections handed to it."""
-    config = uvicorn.Config(app, factory=True, log_level="warning", http=StampedHttpToolsProtocol)
+    config = uvicorn.Config(app, factory=True, log_level="warning", http=HuiqiHttpProtocol)
     server = uvicorn.Server(config)
     with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
         runner.run(_serve(server, channel))
@@ -173,7 +173,7 @@ async def _serve(server: uvicorn.Server, channel: socket.socket) -> None:
             channel.send(CLOSED)
 
     def protocol() -> asyncio.Protocol:
-        made = StampedHttpToolsProtocol(
+        made = HuiqiHttpProtocol(
             config=server.config,
             server_state=server.server_state,
             app_state=server.lifespan.state,

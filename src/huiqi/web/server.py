@@ -33,9 +33,9 @@ def run(host: str, port: int, workers: int = 1) -> None:
     import uvicorn
 
     from huiqi.web import handoff
-    from huiqi.web.protocol import StampedHttpToolsProtocol
+    from huiqi.web.protocol import HuiqiHttpProtocol
 
-    options = {"factory": True, "log_level": "warning", "http": StampedHttpToolsProtocol}
+    options = {"factory": True, "log_level": "warning", "http": HuiqiHttpProtocol}
     if workers == 1:
         uvicorn.run(APP, host=host, port=port, **options)  # type: ignore[arg-type]
         return

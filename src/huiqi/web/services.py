@@ -90,6 +90,14 @@ _CALC_SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, CapacityLimite
 )
 
 
+def calculate_inline(request: CalcRequest) -> bytes | None:
+    """``calculate_json`` for a request small enough to compute on the event loop, without waiting for a
+    turn (the caller has one); ``None`` for a larger one."""
+    if not _inline(request):
+        return None
+    return _SERIALISE(calculate_request(request))
+
+
 async def calculate_json(request: CalcRequest, since: float | None = None) -> bytes:
     """``calculate_request`` serialised once, as UTF-8 JSON (the result is already validated, so FastAPI's
     second validation against ``response_model`` is skipped; the bytes are not decoded to text and
@@ -98,8 +106,7 @@ async def calculate_json(request: CalcRequest, since: float | None = None) -> by
     def run() -> bytes:
         return _SERIALISE(calculate_request(request))
 
-    events = request.profile.get("events")
-    if not isinstance(events, list) or len(events) <= INLINE_EVENTS:
+    if _inline(request):
         queue = turns()
         await queue.wait(since)
         try:
@@ -111,3 +118,8 @@ async def calculate_json(request: CalcRequest, since: float | None = None) -> by
     if slots is None:
         slots = _CALC_SLOTS[loop] = CapacityLimiter(min(4, os.cpu_count() or 1))
     return await anyio.to_thread.run_sync(run, limiter=slots)
+
+
+def _inline(request: CalcRequest) -> bool:
+    events = request.profile.get("events")
+    return not isinstance(events, list) or len(events) <= INLINE_EVENTS

@@ -9,7 +9,7 @@ kept-alive clients over two processes, a few connections settled into that slot 
 
 Here the requests read by one poll form a batch, and the batch is computed in the order the requests can
 have arrived: a request cannot be older than the moment its connection was last answered (``since``, given by
-``protocol.StampedHttpToolsProtocol``; without it, when the calculation asked for its turn). The request that
+``protocol.HuiqiHttpProtocol``; without it, when the calculation asked for its turn). The request that
 missed a poll was answered before every other request of its batch, so it goes first, and every request
 waits about one batch.
 """
@@ -19,16 +19,18 @@ from __future__ import annotations
 import asyncio
 import itertools
 import weakref
+from collections.abc import Callable
 
 
 class Turns:
     """Batches of turns for CPU-bound work on one event loop. A batch is every request waiting when the
     previous batch has finished; it is granted in one later loop iteration (so the loop polls first) and
-    runs oldest first."""
+    runs oldest first. A turn is awaited (``wait``, for a coroutine) or given to a callback (``take``, for
+    the protocol's fast lane, which has no task of its own)."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
-        self._waiting: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._waiting: list[tuple[float, int, asyncio.Future[None] | Callable[[], None]]] = []
         self._running = 0  # turns granted and not yet done
         self._due = False  # a grant is scheduled
         self._order = itertools.count()
@@ -47,6 +49,12 @@ class Turns:
                 self.done()
             raise
 
+    def take(self, since: float, callback: Callable[[], None]) -> None:
+        """Call ``callback`` in its turn (``since``: as for ``wait``); it must call ``done`` when it is over,
+        whatever happens (it runs from the event loop, as a ``call_soon`` callback)."""
+        self._waiting.append((since, next(self._order), callback))
+        self._schedule()
+
     def done(self) -> None:
         self._running -= 1
         self._schedule()
@@ -60,18 +68,22 @@ class Turns:
         self._due = False
         batch, self._waiting = sorted(self._waiting), []
         for _arrived, _order, turn in batch:
-            if not turn.done():  # a cancelled request has left
-                turn.set_result(None)
-                self._running += 1
+            if isinstance(turn, asyncio.Future):
+                if turn.done():  # a cancelled request has left
+                    continue
+                turn.set_result(None)  # its task runs in the next iteration, in this order
+            else:
+                self._loop.call_soon(turn)  # … and so does a callback
+            self._running += 1
         self._schedule()  # nobody was left in the batch: the next one
 
 
 _TURNS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Turns] = weakref.WeakKeyDictionary()
 
 
-def turns() -> Turns:
-    """The turns of the running event loop (one per loop: tests run several)."""
-    loop = asyncio.get_running_loop()
+def turns(loop: asyncio.AbstractEventLoop | None = None) -> Turns:
+    """The turns of ``loop``, by default the running one (one per loop: tests run several)."""
+    loop = loop or asyncio.get_running_loop()
     found = _TURNS.get(loop)
     if found is None:
         found = _TURNS[loop] = Turns(loop)
