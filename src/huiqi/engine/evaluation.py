@@ -107,10 +107,15 @@ def _known(value: Value, read: dict[str, Value]) -> Evaluation:
     return done
 
 
+def traced(node: Node, env: FactEnv) -> Evaluation:
+    """The evaluation with what it read (and, where ``MISSING``, what was missing), whatever the context."""
+    done = _recorded(node, env)
+    return done if done is not None else evaluate_traced(node, env)
+
+
 def evaluate_in(ctx: Context, node: Node, env: FactEnv) -> Evaluation:
     if ctx.explain:
-        done = _recorded(node, env)
-        return done if done is not None else evaluate_traced(node, env)
+        return traced(node, env)
     value = compiled(node)(env.lookup)
     if value is MISSING:
         return evaluate_traced(node, env)

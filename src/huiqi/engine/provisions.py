@@ -1,9 +1,10 @@
 """The general provisions pass: a document's exclusions (不予享受), halving (减半) and their exceptions,
 applied to every candidate award of that document.
 
-A provision reads the firm, and of the event at most its year (``year.*``) and its date: so within one
-calculation its outcome is worked out once per provision and per what it reads (once for the firm, or once per
-year or date), not once per award. The modifiers it adds say the same for every firm and are made once."""
+A provision reads the firm, and of the event mostly its year (``year.*``) or its date, often not even those
+(a firm with no accident is not asked when it had one): so within one calculation its outcome is worked out
+once per provision and per what its evaluation read (once for the firm, or once per year or date), not once
+per award. The modifiers it adds say the same for every firm and are made once."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from functools import cache
 from typing import Literal
 
 from huiqi.engine.context import Candidate, Context, FactEnv, Scope
-from huiqi.engine.evaluation import evaluate_in
+from huiqi.engine.evaluation import traced
 from huiqi.engine.result import Modifier, ModifierKind, Status
-from huiqi.expr import MISSING, names
+from huiqi.expr import MISSING
 from huiqi.expr.values import Value
 from huiqi.rules.load import CompiledProvision
 from huiqi.vocab.profile import Event
@@ -23,14 +24,21 @@ from huiqi.vocab.profile import Event
 _ONE = Decimal(1)
 
 
+_Effect = Literal["exempt", "exclude", "halve"]
+
+
 @dataclass(frozen=True)
 class _Outcome:
-    """One provision for one firm and event: exempt, or whether it bites (``MISSING`` when undecided)."""
+    """One provision for one firm and event: exempt, or whether it bites (``MISSING`` when undecided), with
+    what that does to an award (``effect``, and the ``modifier`` saying so; ``None``: nothing, or not yet
+    known)."""
 
     exempt: bool
     bites: Value
     missing: frozenset[str]
     read: dict[str, Value]
+    effect: _Effect | None
+    modifier: Modifier | None
 
 
 def apply_provisions(ctx: Context, candidates: tuple[Candidate, ...]) -> tuple[Candidate, ...]:
@@ -39,27 +47,27 @@ def apply_provisions(ctx: Context, candidates: tuple[Candidate, ...]) -> tuple[C
 
 
 def assess_provisions(ctx: Context, c: Candidate) -> Candidate:
-    if c.scope.rules is None:
-        return c
-    amount, missing = c.amount, set(c.missing)
-    modifiers, read = list(c.modifiers), dict(c.read)
+    if c.scope.rules is None or not c.scope.rules.provisions:
+        return c  # nothing to apply: the candidate as it stands
+    amount, missing, modifiers = c.amount, c.missing, c.modifiers
+    read = dict(c.read) if ctx.explain else c.read  # what was read is only shown when explaining
     excluded = halved = False
     for p in c.scope.rules.provisions:
-        outcome = _outcome(ctx, p, c.event)
-        read.update(outcome.read)
+        outcome = _outcome(ctx, p, c.scope.rules.document, c.event)
+        if ctx.explain:
+            read.update(outcome.read)
         if outcome.bites is MISSING:
             missing |= outcome.missing
-        effect = _effect(p, outcome)
-        if effect is not None:
-            modifiers.append(_modifier(p, c.doc_id, effect))
-            excluded = excluded or effect == "exclude"
-            if effect == "halve":
+        if outcome.modifier is not None:
+            modifiers += (outcome.modifier,)
+            excluded = excluded or outcome.effect == "exclude"
+            if outcome.effect == "halve":
                 halved, amount = True, amount / 2 if amount is not None else None
     return c.evolve(
         status=_settled(c.status, excluded=excluded, halved=halved, missing=bool(missing)),
         amount=amount,
-        modifiers=tuple(modifiers),
-        missing=frozenset(missing),
+        modifiers=modifiers,
+        missing=missing,
         read=read,
     )
 
@@ -67,28 +75,18 @@ def assess_provisions(ctx: Context, c: Candidate) -> Candidate:
 def provisions_factor(ctx: Context, scope: Scope, event: Event) -> tuple[Status, Decimal]:
     """What the document's general provisions make of one 元 of any of its awards on ``event``: the status
     ``assess_provisions`` would give a plain award, and what is left of the 元 (for 再进一步, which needs no
-    reasons: nothing is recorded)."""
+    reasons)."""
+    rules = scope.rules
+    if rules is None:
+        return Status.paid, _ONE
     amount, excluded, halved, missing = _ONE, False, False, False
-    for p in scope.rules.provisions if scope.rules is not None else ():
-        outcome = _outcome(ctx, p, event)
+    for p in rules.provisions:
+        outcome = _outcome(ctx, p, rules.document, event)
         missing = missing or outcome.bites is MISSING
-        effect = _effect(p, outcome)
-        excluded = excluded or effect == "exclude"
-        if effect == "halve":
+        excluded = excluded or outcome.effect == "exclude"
+        if outcome.effect == "halve":
             halved, amount = True, amount / 2
     return _settled(Status.paid, excluded=excluded, halved=halved, missing=missing), amount
-
-
-_Effect = Literal["exempt", "exclude", "halve"]
-
-
-def _effect(p: CompiledProvision, outcome: _Outcome) -> _Effect | None:
-    """What the provision does to an award, given its outcome (``None``: nothing, or not yet known)."""
-    if outcome.exempt:
-        return "exempt"
-    if outcome.bites is True:
-        return "exclude" if p.provision.effect == "exclude" else "halve"
-    return None
 
 
 def _settled(status: Status, *, excluded: bool, halved: bool, missing: bool) -> Status:
@@ -100,40 +98,66 @@ def _settled(status: Status, *, excluded: bool, halved: bool, missing: bool) -> 
     return Status.halved if halved and status is Status.paid else status
 
 
-def _outcome(ctx: Context, p: CompiledProvision, event: Event) -> _Outcome:
-    """The provision's outcome, remembered for this calculation under what it depends on (a provision that
-    reads more of the event than its year and date is worked out for each award)."""
-    year, day, other = _reads(p)
-    key = ("provision", id(p), ctx.explain, event.date.year if year else None, event.date if day else None)
-    found = None if other else ctx.memo.get(key)
-    if isinstance(found, _Outcome):
-        return found
-    outcome = _evaluate(ctx, p, FactEnv(ctx, event))
-    if not other:
-        ctx.memo[key] = outcome
+def _outcome(ctx: Context, p: CompiledProvision, doc_id: str, event: Event) -> _Outcome:
+    """The provision's outcome, remembered for this calculation under what its evaluation read: an outcome
+    that read only the firm's facts holds for every event, one that read ``year.*`` for every event of that
+    year, one that read ``event.date`` for every event of that day (the same facts read give the same
+    value: what an expression reads next depends only on what it has read so far). An outcome that read
+    any other fact of the event is worked out for each award."""
+    memo, day = ctx.memo, event.date
+    found = memo.get(p)  # keys: the provision (an object of the rulebook), with the year or the day
+    if found is None:
+        found = memo.get((p, day.year))
+        if found is None:
+            found = memo.get((p, day))
+    if found is not None:
+        return found  # type: ignore[return-value]
+    outcome = _evaluate(p, doc_id, FactEnv(ctx, event))
+    depends = _depends(outcome.read)
+    if depends == _FIRM:
+        memo[p] = outcome
+    elif depends == _YEAR:
+        memo[(p, day.year)] = outcome
+    elif depends == _DAY:
+        memo[(p, day)] = outcome
     return outcome
 
 
-def _evaluate(ctx: Context, p: CompiledProvision, env: FactEnv) -> _Outcome:
+_FIRM, _YEAR, _DAY, _EVENT = range(4)
+
+
+def _depends(read: dict[str, Value]) -> int:
+    """What facts read from a ``FactEnv`` depend on: the firm alone, its year's figures, the event's date,
+    or more of the event."""
+    depends = _FIRM
+    for key in read:
+        if key.startswith("firm."):
+            continue
+        if key.startswith("year."):
+            depends = max(depends, _YEAR)
+        elif key == "event.date":
+            depends = _DAY
+        else:
+            return _EVENT
+    return depends
+
+
+def _evaluate(p: CompiledProvision, doc_id: str, env: FactEnv) -> _Outcome:
+    """Always traced, whether or not the calculation explains: ``_outcome`` keeps it by what it read."""
     read: dict[str, Value] = {}
     if p.unless is not None:
-        exempt = evaluate_in(ctx, p.unless, env)
+        exempt = traced(p.unless, env)
         read.update(exempt.read)
         if exempt.value is True:
-            return _Outcome(True, None, frozenset(), read)
-    bites = evaluate_in(ctx, p.when, env)
+            return _Outcome(True, None, frozenset(), read, "exempt", _modifier(p, doc_id, "exempt"))
+    bites = traced(p.when, env)
     read.update(bites.read)
-    return _Outcome(False, bites.value, bites.missing_facts if bites.value is MISSING else frozenset(), read)
-
-
-@cache
-def _reads(p: CompiledProvision) -> tuple[bool, bool, bool]:
-    """Whether the provision reads ``year.*``, ``event.date``, and any other fact of the event."""
-    paths = {path for node in (p.when, p.unless) if node is not None for path in names(node)}
-    return (
-        any(path[0] == "year" for path in paths),
-        ("event", "date") in paths,
-        any(path[0] == "event" and path != ("event", "date") for path in paths),
+    effect: _Effect | None = None
+    if bites.value is True:
+        effect = "exclude" if p.provision.effect == "exclude" else "halve"
+    missing = bites.missing_facts if bites.value is MISSING else frozenset()
+    return _Outcome(
+        False, bites.value, missing, read, effect, _modifier(p, doc_id, effect) if effect else None
     )
 
 
