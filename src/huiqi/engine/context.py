@@ -28,6 +28,15 @@ class Context:
     # What a pass may reuse within this one calculation (shared by ``replace``d copies: keys say enough).
     memo: dict[object, object] = field(default_factory=dict, compare=False, repr=False)
 
+    def evolve(self, **changes: object) -> Context:
+        """``dataclasses.replace`` without running ``__init__`` again (the memo is shared, as it is by
+        ``replace``)."""
+        assert changes.keys() <= _CONTEXT_FIELDS, changes.keys() - _CONTEXT_FIELDS
+        new = object.__new__(Context)
+        new.__dict__.update(self.__dict__)
+        new.__dict__.update(changes)
+        return new
+
 
 @dataclass(frozen=True)
 class Scope:
@@ -137,3 +146,4 @@ class Candidate:
 
 
 _CANDIDATE_FIELDS = frozenset(f.name for f in fields(Candidate))
+_CONTEXT_FIELDS = frozenset(f.name for f in fields(Context))

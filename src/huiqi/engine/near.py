@@ -14,18 +14,17 @@ amount, so the documents are merged lazily and visited only until enough near mi
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from operator import itemgetter
 
 from huiqi.engine.context import Candidate, Context, FactEnv, Scope
-from huiqi.engine.evaluation import value_in
+from huiqi.engine.evaluation import compiled, value_in
 from huiqi.engine.passes import compute_amounts
 from huiqi.engine.provisions import provisions_factor
 from huiqi.engine.result import NearMiss, Status
-from huiqi.expr import Compare, Name, Node, Num, Str, evaluate, format_value, names, walk
+from huiqi.expr import Compare, Compiled, Name, Node, Num, Str, evaluate, format_value, names, walk
 from huiqi.money import round_yuan, wan
 from huiqi.rules.load import CompiledRule, DocumentRules
 from huiqi.vocab.profile import Event
@@ -33,6 +32,7 @@ from huiqi.vocab.profile import Event
 NEAR_MISS_LIMIT = 15
 _ZERO = Decimal(0)
 _RANK = itemgetter(0, 1, 2)  # tier, larger amount first, rule id
+_BY_KEY = itemgetter(0, 1)  # larger amount first, rule id
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,7 @@ class _Row:
     amount: Decimal | None  # its amount when the formula is a constant
     thresholds: tuple[Compare, ...]  # ``fact >= number`` / ``fact > number`` in its condition
     group: str
+    when: Compiled | None  # its condition, compiled
 
 
 @dataclass(frozen=True)
@@ -55,8 +56,10 @@ class _Table:
     by_group: dict[str, tuple[_Row, ...]]
 
 
-# (tier, -amount, rule id, scope, rule, amount, general-provisions status, gap)
-_Found = tuple[int, Decimal, str, Scope, CompiledRule, Decimal | None, Status, str | None]
+# (tier, -amount, rule id, the near miss)
+_Found = tuple[int, Decimal, str, NearMiss]
+# (-amount, rule id, row, the near miss) for every rule of some documents, in that order
+_Ranked = tuple[tuple[Decimal, str, _Row, NearMiss], ...]
 
 
 def _level_of(rule: CompiledRule) -> str | None:
@@ -94,7 +97,14 @@ def _row(rule: CompiledRule) -> _Row:
         constant = value if isinstance(value, Decimal) else None
     r = rule.rule
     return _Row(
-        rule.id, rule, r.trigger.event, _level_of(rule), constant, _thresholds(rule.when), r.group or ""
+        rule.id,
+        rule,
+        r.trigger.event,
+        _level_of(rule),
+        constant,
+        _thresholds(rule.when),
+        r.group or "",
+        compiled(rule.when) if rule.when is not None else None,
     )
 
 
@@ -150,7 +160,7 @@ class _Pass:
 
     def __init__(self, ctx: Context, candidates: tuple[Candidate, ...]) -> None:
         self.ctx = ctx
-        self.quiet = replace(ctx, explain=False)  # near misses need values, not traces
+        self.quiet = ctx.evolve(explain=False)  # near misses need values, not traces
         self.reached = {c.rule.id for c in candidates}
         self.held: dict[tuple[str, str], Decimal] = {}  # best amount the firm already gets in each group
         for c in candidates:
@@ -160,33 +170,34 @@ class _Pass:
         self.by_type: dict[str, list[Event]] = {}
         for e in ctx.profile.events:
             self.by_type.setdefault(e.type, []).append(e)
-        self.probes: dict[tuple[str, str | None], Event] = {}
+        self.probes: dict[tuple[str, str | None], FactEnv] = {}
 
-    def probe(self, row: _Row) -> Event:
-        """A stand-in event of the rule's type and level on the as-of date (the firm does not have it)."""
+    def probe(self, row: _Row) -> FactEnv:
+        """The facts as seen from a stand-in event of the rule's type and level on the as-of date (the
+        firm does not have it)."""
         probe = self.probes.get((row.event, row.level))
         if probe is None:
-            probe = self.probes[(row.event, row.level)] = Event(
-                index=-1, type=row.event, date=self.ctx.as_of, level=row.level, first_time=True
-            )
+            event = Event(index=-1, type=row.event, date=self.ctx.as_of, level=row.level, first_time=True)
+            probe = self.probes[(row.event, row.level)] = FactEnv(self.quiet, event)
         return probe
 
     def assess(self, scope: Scope, row: _Row) -> _Found | None:
         """The rule as a near miss of this firm, or ``None`` (it does not fit, or would pay nothing)."""
         quiet, rule, amount = self.quiet, row.rule, row.amount
-        probe = self.probe(row)
-        if rule.when is not None and value_in(rule.when, FactEnv(quiet, probe)) is False:
+        env = self.probe(row)
+        if row.when is not None and row.when(env.lookup) is False:
             return None  # the firm itself does not fit (e.g. not a manufacturer)
         gap = None
         if row.thresholds:
             for e in self.by_type.get(row.event, ()):
                 if scope.in_window(e.date):
-                    gap = _threshold_gap(quiet, row, FactEnv(quiet, e))
+                    seen = FactEnv(quiet, e)
+                    gap = _threshold_gap(quiet, row, seen)
                     if gap:
-                        probe = e
+                        env = seen
                         amount = compute_amounts(quiet, (Candidate(scope, rule, e),))[0].amount
                         break
-        status, factor = provisions_factor(quiet, scope, probe)
+        status, factor = provisions_factor(quiet, scope, env.event)
         if status is Status.excluded:
             return None
         if amount is not None:
@@ -200,7 +211,7 @@ class _Pass:
                     return None  # 从高不重复 would set it aside: worth nothing to this firm
                 if (amount or _ZERO) > best and not gap:
                     tier = 1  # a higher level of a recognition the firm holds
-        return (tier, -(amount or _ZERO), row.id, scope, rule, amount, status, gap)
+        return (tier, -(amount or _ZERO), row.id, _entry(self.ctx, scope, rule, amount, status, gap))
 
     def closest(self, scopes: list[tuple[Scope, _Table]], done: set[str]) -> list[_Found]:
         """Rules that may be a gap or a higher level, assessed in full (``done`` records them)."""
@@ -220,30 +231,54 @@ class _Pass:
         """The best of every other rule: worth its constant amount times its document's factor. None of
         these can be a gap (the firm has no event of its type with a threshold) or meet a group the firm
         holds (those are ``done``), so all that is left to ask is whether the firm fits its condition."""
-
-        def ranked(
-            scope: Scope, table: _Table
-        ) -> Iterator[tuple[Decimal, str, Scope, _Row, Status, Decimal]]:
-            if not table.rows:
-                return
-            status, factor = provisions_factor(self.quiet, scope, self.probe(table.rows[0]))
-            if status is Status.excluded:
-                return
-            for w in table.rows:
-                yield -(w.amount or _ZERO) * factor, w.id, scope, w, status, factor
-
+        parts: list[tuple[Scope, _Table, Status, Decimal]] = []
+        for scope, table in scopes:
+            if table.rows:
+                status, factor = provisions_factor(self.quiet, scope, self.probe(table.rows[0]).event)
+                if status is not Status.excluded:
+                    parts.append((scope, table, status, factor))
         found: list[_Found] = []
-        for key, rule_id, scope, w, status, factor in heapq.merge(*(ranked(s, t) for s, t in scopes)):
+        for key, rule_id, row, entry in _ranked(self.ctx, parts):
             if rule_id in done:
                 continue
-            when = w.rule.when
-            if when is not None and value_in(when, FactEnv(self.quiet, self.probe(w))) is False:
+            if row.when is not None and row.when(self.probe(row).lookup) is False:
                 continue  # the firm itself does not fit (e.g. not a manufacturer)
-            amount = None if w.amount is None else w.amount * factor
-            found.append((2, key, rule_id, scope, w.rule, amount, status, None))
+            found.append((2, key, rule_id, entry))
             if len(found) == NEAR_MISS_LIMIT:
                 break
         return found
+
+
+# The rules of some documents, each worth its constant amount times its document's general-provisions factor,
+# merged in order, with their near misses: the same for every firm on whose awards the provisions have those
+# effects (mostly none), so kept, a bounded number of them. Keyed by the documents' rules (compared by
+# identity) and the vocabulary's identity; the value holds the vocabulary, so its id is never reused.
+_RANKED: dict[tuple[object, ...], tuple[object, _Ranked]] = {}
+_RANKED_LIMIT = 1024
+
+
+def _ranked(ctx: Context, parts: list[tuple[Scope, _Table, Status, Decimal]]) -> _Ranked:
+    key = (id(ctx.vocab), *((scope.rules, status, factor) for scope, _, status, factor in parts))
+    kept = _RANKED.get(key)
+    if kept is not None and kept[0] is ctx.vocab:
+        return kept[1]
+
+    def ranked(scope: Scope, table: _Table, status: Status, factor: Decimal) -> _Ranked:
+        return tuple(
+            (
+                -(w.amount or _ZERO) * factor,
+                w.id,
+                w,
+                _entry(ctx, scope, w.rule, None if w.amount is None else w.amount * factor, status, None),
+            )
+            for w in table.rows
+        )
+
+    merged = tuple(heapq.merge(*(ranked(*part) for part in parts), key=_BY_KEY))
+    if len(_RANKED) >= _RANKED_LIMIT:
+        _RANKED.clear()
+    _RANKED[key] = (ctx.vocab, merged)
+    return merged
 
 
 def near_misses(ctx: Context, scopes: tuple[Scope, ...], candidates: tuple[Candidate, ...]) -> list[NearMiss]:
@@ -253,10 +288,7 @@ def near_misses(ctx: Context, scopes: tuple[Scope, ...], candidates: tuple[Candi
     done = set(run.reached)
     found = run.closest(tables, done)
     found += run.others(tables, done)
-    ranked = heapq.nsmallest(NEAR_MISS_LIMIT, found, key=_RANK)
-    return [
-        _entry(ctx, scope, rule, amount, status, gap) for _, _, _, scope, rule, amount, status, gap in ranked
-    ]
+    return [entry for _, _, _, entry in heapq.nsmallest(NEAR_MISS_LIMIT, found, key=_RANK)]
 
 
 # A near miss is a pure function of the rule, its rounded amount, halving and the gap's words: many firms
