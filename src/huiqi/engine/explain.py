@@ -34,8 +34,14 @@ def round_amounts(ctx: Context, candidates: tuple[Candidate, ...]) -> tuple[Cand
 
 
 def _event_ref(ctx: Context, e: Event) -> EventRef:
+    """The event as the result names it: made once per calculation (its award lines and the events set aside
+    share it)."""
+    key = ("event", e.index)  # an event's position in the profile names it
+    ref = ctx.memo.get(key)
+    if isinstance(ref, EventRef):
+        return ref
     label = ctx.vocab.event_by_name[e.type].label
-    return assemble(
+    ref = ctx.memo[key] = assemble(
         EventRef,
         {
             "index": e.index,
@@ -46,6 +52,7 @@ def _event_ref(ctx: Context, e: Event) -> EventRef:
             "subject": e.subject,
         },
     )
+    return ref
 
 
 def _label(ctx: Context, dotted: str) -> str:
@@ -53,10 +60,9 @@ def _label(ctx: Context, dotted: str) -> str:
     return f"{fact.label}（{dotted}）" if fact else dotted
 
 
-def _schedule(ctx: Context, c: Candidate, amount: int | None) -> list[Tranche]:
+def _schedule(ctx: Context, c: Candidate, amount: int | None, env: FactEnv) -> list[Tranche]:
     """The award's tranches, each with its share of the rounded amount and, where known, its date."""
     out = []
-    env = FactEnv(ctx, c.event)
     for tranche, when in zip(c.rule.rule.schedule, c.rule.tranche_dates, strict=True):
         day = value_in(when, env) if when is not None else None
         day = day if isinstance(day, date) else None
@@ -79,54 +85,86 @@ def _schedule(ctx: Context, c: Candidate, amount: int | None) -> list[Tranche]:
 
 
 def _facts(ctx: Context, read: dict[str, object]) -> dict[str, str]:
-    """The facts read, each formatted as its kind (a subscripted fact has none: shown plain)."""
-    names = ctx.vocab.names
+    """The facts read, each formatted as its kind (a subscripted fact has none: shown plain). The lines of
+    one calculation read many of the same facts (the firm's, for the general provisions): each value is
+    formatted once per calculation (by identity: the lines read the same objects)."""
+    kinds = ctx.vocab.kinds
+    done = ctx.memo.setdefault("formatted", {})
+    assert isinstance(done, dict)
     out = {}
     for k, v in read.items():
-        fact = names.get(k)
-        out[k] = format_value(v, fact.kind if fact else None)  # type: ignore[arg-type]
+        text = done.get((k, id(v)))
+        if text is None:
+            text = done[(k, id(v))] = format_value(v, kinds.get(k))  # type: ignore[arg-type]
+        out[k] = text
     return out
 
 
 def _line(ctx: Context, c: Candidate) -> AwardLine:
     rule = c.rule.rule
-    amount = int(c.amount) if c.amount is not None and rule.amount.basis.has_amount else None
-    filled: str | None = None
-    facts: dict[str, str] = {}
+    has_amount, values = _fixed(c)
+    amount = int(c.amount) if c.amount is not None and has_amount else None
+    env = FactEnv(ctx, c.event)
+    # The fields that differ from firm to firm, into a copy of the rule's (which keeps the fields' order).
+    values["event"] = _event_ref(ctx, c.event)
+    values["amount_yuan"] = amount
+    values["status"] = c.status
+    values["status_label"] = c.status.label
+    values["modifiers"] = list(c.modifiers)
+    values["missing"] = sorted(_label(ctx, m) for m in c.missing)
+    values["schedule"] = _schedule(ctx, c, amount, env) if rule.schedule else []
+    values["quote"] = list(rule.quote)
     if ctx.explain:
-        env = FactEnv(ctx, c.event)
-        filled = render_filled(c.rule.formula, env, kinds=ctx.vocab.kind_of) if c.rule.formula else None
-        facts = _facts(ctx, c.read)
+        formula = c.rule.formula
+        values["formula_filled"] = render_filled(formula, env, kinds=ctx.vocab.kind_of) if formula else None
+        values["facts"] = _facts(ctx, c.read)
     # Every field is given, of its declared type: assembled without validating it again (it is on the hot path
     # of every calculation; tests/test_engine_props.py checks the lines against validation).
-    return assemble(
-        AwardLine,
-        {
+    return assemble(AwardLine, values)
+
+
+def _fixed(c: Candidate) -> tuple[bool, dict[str, object]]:
+    """Whether the rule's basis has an amount, and a fresh copy of the award line's fields, every one in
+    order, with what the rule and its document say (the same for every firm; the rest as placeholders)."""
+    key = (c.rule, id(c.scope.document))
+    kept = _FIXED.get(key)
+    if kept is None or kept[0] is not c.scope.document:
+        rule, doc_id, meta = c.rule.rule, c.doc_id, c.scope.document.meta
+        fields: dict[str, object] = {
             "rule_id": rule.id,
-            "document_id": c.doc_id,
-            "document_title": c.scope.document.meta.short_title,
+            "document_id": doc_id,
+            "document_title": meta.short_title,
             "article": rule.article,
-            "article_id": f"{c.doc_id}/{rule.article}",
+            "article_id": f"{doc_id}/{rule.article}",
             "title": rule.title,
-            "event": _event_ref(ctx, c.event),
+            "event": None,
             "basis": rule.amount.basis,
             "basis_label": rule.amount.basis.label,
-            "amount_yuan": amount,
-            "status": c.status,
-            "status_label": c.status.label,
-            "draft": c.scope.document.meta.status is DocStatus.draft,
+            "amount_yuan": None,
+            "status": None,
+            "status_label": None,
+            "draft": meta.status is DocStatus.draft,
             "department": rule.department,
             "group": rule.group,
             "support": rule.amount.support,
-            "modifiers": list(c.modifiers),
-            "missing": sorted(_label(ctx, m) for m in c.missing),
-            "schedule": _schedule(ctx, c, amount),
-            "quote": list(rule.quote),
+            "modifiers": None,
+            "missing": None,
+            "schedule": None,
+            "quote": None,
             "formula": rule.amount.formula,
-            "formula_filled": filled,
-            "facts": facts,
-        },
-    )
+            "formula_filled": None,
+            "facts": {},
+        }
+        if len(_FIXED) >= _FIXED_LIMIT:
+            _FIXED.clear()
+        kept = _FIXED[key] = (c.scope.document, rule.amount.basis.has_amount, fields)
+    return kept[1], dict(kept[2])
+
+
+# (compiled rule, document identity) → (the document, whether the basis has an amount, the line's fields);
+# the key holds the rule and the value the document, so neither identity is reused
+_FIXED: dict[tuple[object, int], tuple[object, bool, dict[str, object]]] = {}
+_FIXED_LIMIT = 4096
 
 
 def _totals(lines: list[AwardLine]) -> Totals:

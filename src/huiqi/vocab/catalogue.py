@@ -124,6 +124,11 @@ class Vocabulary:
         out.update({f"event.{f.name}": f for f in (*EVENT_BASE, *self.event_fields)})
         return out
 
+    @cached_property
+    def kinds(self) -> dict[str, str | None]:
+        """Every dotted name with its fact's kind (``Fact.kind``)."""
+        return {name: fact.kind for name, fact in self.names.items()}
+
     def kind_of(self, path: tuple[str, ...]) -> str | None:
         fact = self.names.get(".".join(path))
         return fact.kind if fact else None
