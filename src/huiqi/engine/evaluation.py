@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import cast
+from typing import Any
 
 from huiqi.engine.context import Context, FactEnv
 from huiqi.expr import MISSING, Compiled, Evaluation, compile_expr, evaluate_traced
@@ -78,7 +78,7 @@ def _recorded(node: Node, env: FactEnv) -> Evaluation | None:
     _, fast, recordable = _entry(node)
     if not recordable:
         return None
-    reads: list[tuple[tuple[str, ...], object]] = []
+    reads: list[tuple[tuple[str, ...], Any]] = []  # ``Any``: a value of a type in ``_PLAIN`` is read as is
     base = env.lookup
 
     def lookup(path: tuple[str, ...], index: object, /) -> object:
@@ -94,7 +94,7 @@ def _recorded(node: Node, env: FactEnv) -> Evaluation | None:
         key = _DOTTED.get(path)
         if key is None:
             key = _DOTTED[path] = str(FactKey(path))
-        read[key] = cast(Value, raw) if type(raw) in _PLAIN else coerce_value(raw)
+        read[key] = raw if type(raw) in _PLAIN else coerce_value(raw)
     return _known(value, read)
 
 

@@ -241,16 +241,16 @@ def _part(node: Node) -> _Part:
 # -- facts -----------------------------------------------------------------------------------------
 
 _NONE_TYPE: Final = type(None)
+_AS_GIVEN: Final = frozenset({bool, str, date, Missing, _NONE_TYPE})
 
 
 def _coerce(raw: object) -> Value:
     """``coerce_value``, with the common exact types first."""
-    kind = type(raw)
-    if kind is Decimal:
-        if cast(Decimal, raw).is_finite():
-            return cast(Decimal, raw)
-    elif kind is bool or kind is str or kind is date or kind is Missing or kind is _NONE_TYPE:
-        return cast(Value, raw)
+    if type(raw) is Decimal:
+        if raw.is_finite():
+            return raw
+    elif type(raw) in _AS_GIVEN:
+        return raw  # type: ignore[return-value]  # one of the exact types of ``Value``
     return coerce_value(raw)
 
 

@@ -105,6 +105,16 @@ class Vocabulary:
         return {f.name: f for f in self.firm}
 
     @cached_property
+    def firm_required(self) -> tuple[Fact, ...]:
+        return tuple(f for f in self.firm if f.required)
+
+    @cached_property
+    def event_keys(self) -> dict[str, frozenset[str]]:
+        """Event type → the keys an event of that type may have."""
+        base = ("type", "date", "level", "subject", "first_time")
+        return {e.name: frozenset((*base, *e.fields)) for e in self.events}
+
+    @cached_property
     def years_by_name(self) -> dict[str, Fact]:
         return {f.name: f for f in self.years}
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import operator
+
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # 31 characters: no I, O, S, V, Z
 WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_ALLOWED = frozenset(ALPHABET)
 
 
 def check_character(first17: str) -> str:
-    total = sum(ALPHABET.index(ch) * w for ch, w in zip(first17, WEIGHTS, strict=True))
+    if len(first17) != len(WEIGHTS):
+        raise ValueError(f"check_character needs 17 characters, not {len(first17)}")
+    total = sum(map(operator.mul, map(ALPHABET.index, first17), WEIGHTS))
     return ALPHABET[(31 - total % 31) % 31]
 
 
@@ -15,8 +20,8 @@ def problem(code: str) -> str | None:
     """None if ``code`` is a valid 统一社会信用代码, else what is wrong with it (Chinese)."""
     if len(code) != 18:
         return f"应为18位，实为{len(code)}位"
-    bad = sorted({ch for ch in code if ch not in ALPHABET})
-    if bad:
+    if not _ALLOWED.issuperset(code):
+        bad = sorted({ch for ch in code if ch not in ALPHABET})
         return f"含有不允许的字符：{'、'.join(bad)}（不使用 I、O、S、V、Z 和小写字母）"
     expected = check_character(code[:17])
     if code[17] != expected:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import yaml
 
@@ -165,36 +165,34 @@ def coerce(fact: Fact, value: object, where: str, out: _Collector, regions: tupl
 _AS_IS = object()  # ``_quick``: not a plain value, let ``coerce`` decide (and word what is wrong)
 
 
-def _quick(fact: Fact, value: object, regions: tuple[str, ...]) -> object:
+def _quick(fact: Fact, value: object, regions: tuple[str, ...]) -> Any:
     """What ``coerce`` gives for the values a well-formed profile holds (JSON's ``true``, a whole number,
     ``"2025-06-30"``, an allowed option), found without its checks; ``_AS_IS`` for anything else."""
-    t, kind = fact.type, type(value)
-    if kind is bool:
+    t = fact.type
+    if type(value) is bool:
         return value if t == "bool" else _AS_IS
-    if kind is int:
-        number = cast(int, value)
-        if t in ("money", "decimal") and number >= 0:
-            return Decimal(number)
+    if type(value) is int:
+        if t in ("money", "decimal") and value >= 0:
+            return Decimal(value)
         if (
             t == "integer"
-            and (fact.min is None or number >= fact.min)
-            and (fact.max is None or number <= fact.max)
+            and (fact.min is None or value >= fact.min)
+            and (fact.max is None or value <= fact.max)
         ):
-            return number
+            return value
         return _AS_IS
-    if kind is str:
-        text = cast(str, value)
-        if not text or text != text.strip():
+    if type(value) is str:
+        if not value or value != value.strip():
             return _AS_IS
         if t == "date":
             try:
-                return dt.date.fromisoformat(text)
+                return dt.date.fromisoformat(value)
             except ValueError:
                 return _AS_IS
         if t == "string":
-            return text
+            return value
         if t == "enum":
-            return text if text in _options(fact, regions) else _AS_IS
+            return value if value in _options(fact, regions) else _AS_IS
     return _AS_IS
 
 
@@ -223,9 +221,7 @@ def _facts(
             out.add(f"{where}.{key}", f"未知字段“{key}”（可用：{'、'.join(catalogue)}）")
             continue
         quick = _quick(fact, value, regions)
-        coerced = (
-            coerce(fact, value, f"{where}.{key}", out, regions) if quick is _AS_IS else cast(FactValue, quick)
-        )
+        coerced = coerce(fact, value, f"{where}.{key}", out, regions) if quick is _AS_IS else quick
         if coerced is not None:
             result[fact.name] = coerced
     return result
@@ -243,7 +239,7 @@ def _event(i: int, raw: object, vocab: Vocabulary, out: _Collector) -> Event | N
     if etype is None:
         out.add(f"{where}.type", f"未知的事项类型“{type_name}”" if type_name else "缺少事项类型 type")
         return None
-    allowed = {"type", "date", "level", "subject", "first_time", *etype.fields}
+    allowed = vocab.event_keys[etype.name]
     facts = _facts(
         {k: v for k, v in data.items() if k != "type" and k in allowed},
         vocab.event_field_by_name,
@@ -267,10 +263,13 @@ def _event(i: int, raw: object, vocab: Vocabulary, out: _Collector) -> Event | N
         out.add(f"{where}.level", f"级别“{level}”不适用于“{etype.label}”（可选：{choices}）", level)
     if not isinstance(date, dt.date):
         return None
-    numbers = {k: v for k, v in facts.items() if isinstance(v, Decimal | dt.date) and k in etype.fields}
+    numbers = {k: v for k, v in facts.items() if isinstance(v, _NUMBERS) and k in etype.fields}
     subject = facts.get("subject")
     first = facts.get("first_time")
-    return Event(
+    # ``Event(...)`` without the frozen dataclass's ``__init__`` (which sets each field through
+    # ``object.__setattr__``): a profile has many events
+    event = _NEW(Event)
+    event.__dict__.update(
         index=i,
         type=etype.name,
         date=date,
@@ -279,6 +278,11 @@ def _event(i: int, raw: object, vocab: Vocabulary, out: _Collector) -> Event | N
         first_time=first if isinstance(first, bool) else None,
         fields=numbers,
     )
+    return event
+
+
+_NEW = object.__new__
+_NUMBERS = (Decimal, dt.date)
 
 
 _DATE = Fact(name="date", label="日期", type="date")
@@ -320,8 +324,8 @@ def parse_profile(data: object, vocab: Vocabulary, *, source: str | None = None)
             out.add(str(key), f"未知字段“{key}”（档案只含：{'、'.join(TOP_LEVEL)}）")
     firm_data = _mapping(top.get("firm"), "firm", "企业信息", out)
     firm = _facts(firm_data, vocab.firm_by_name, "firm", out, vocab.regions)
-    for fact in vocab.firm:
-        if fact.required and fact.name not in firm_data:
+    for fact in vocab.firm_required:
+        if fact.name not in firm_data:
             out.add(f"firm.{fact.name}", f"缺少必填字段：{fact.label}")
     years: dict[int, dict[str, FactValue]] = {}
     for year, figures in _mapping(top.get("years"), "years", "年度数据", out).items():
