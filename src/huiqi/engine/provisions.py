@@ -18,7 +18,7 @@ from huiqi.engine.evaluation import traced
 from huiqi.engine.result import Modifier, ModifierKind, Status
 from huiqi.expr import MISSING
 from huiqi.expr.values import Value
-from huiqi.rules.load import CompiledProvision, DocumentRules
+from huiqi.rules.load import CompiledProvision
 from huiqi.vocab.profile import Event
 
 _ONE = Decimal(1)
@@ -39,7 +39,6 @@ class _Outcome:
     read: dict[str, Value]
     effect: _Effect | None
     modifier: Modifier | None
-    depends: int  # what it read: ``_FIRM``, ``_YEAR``, ``_DAY`` or ``_EVENT``
 
 
 def apply_provisions(ctx: Context, candidates: tuple[Candidate, ...]) -> tuple[Candidate, ...]:
@@ -48,22 +47,28 @@ def apply_provisions(ctx: Context, candidates: tuple[Candidate, ...]) -> tuple[C
 
 
 def assess_provisions(ctx: Context, c: Candidate) -> Candidate:
-    rules = c.scope.rules
-    if rules is None or not rules.provisions:
+    if c.scope.rules is None or not c.scope.rules.provisions:
         return c  # nothing to apply: the candidate as it stands
-    effects = _effects(ctx, rules, c.event)
-    amount = c.amount
-    for _ in range(effects.halvings):
-        amount = amount / 2 if amount is not None else None
-    missing = c.missing | effects.missing
+    amount, missing, modifiers = c.amount, c.missing, c.modifiers
+    read = dict(c.read) if ctx.explain else c.read  # what was read is only shown when explaining
+    excluded = halved = False
+    for p in c.scope.rules.provisions:
+        outcome = _outcome(ctx, p, c.scope.rules.document, c.event)
+        if ctx.explain:
+            read.update(outcome.read)
+        if outcome.bites is MISSING:
+            missing |= outcome.missing
+        if outcome.modifier is not None:
+            modifiers += (outcome.modifier,)
+            excluded = excluded or outcome.effect == "exclude"
+            if outcome.effect == "halve":
+                halved, amount = True, amount / 2 if amount is not None else None
     return c.evolve(
-        status=_settled(
-            c.status, excluded=effects.excluded, halved=effects.halvings > 0, missing=bool(missing)
-        ),
+        status=_settled(c.status, excluded=excluded, halved=halved, missing=bool(missing)),
         amount=amount,
-        modifiers=c.modifiers + effects.modifiers,
+        modifiers=modifiers,
         missing=missing,
-        read={**c.read, **effects.read} if ctx.explain else c.read,  # what was read is shown when explaining
+        read=read,
     )
 
 
@@ -74,55 +79,14 @@ def provisions_factor(ctx: Context, scope: Scope, event: Event) -> tuple[Status,
     rules = scope.rules
     if rules is None:
         return Status.paid, _ONE
-    effects = _effects(ctx, rules, event)
-    amount = _ONE
-    for _ in range(effects.halvings):
-        amount = amount / 2
-    status = _settled(
-        Status.paid, excluded=effects.excluded, halved=effects.halvings > 0, missing=effects.undecided
-    )
-    return status, amount
-
-
-@dataclass(frozen=True)
-class _Effects:
-    """What a document's provisions do together to an award on one event, in the provisions' order."""
-
-    read: dict[str, Value]
-    missing: frozenset[str]  # of the provisions not yet decided
-    undecided: bool
-    modifiers: tuple[Modifier, ...]
-    excluded: bool
-    halvings: int
-
-
-def _effects(ctx: Context, rules: DocumentRules, event: Event) -> _Effects:
-    """The provisions' outcomes put together, remembered for this calculation for the event's day unless an
-    outcome read more of the event than its date."""
-    key = ("provisions", rules, event.date)
-    found = ctx.memo.get(key)
-    if isinstance(found, _Effects):
-        return found
-    read: dict[str, Value] = {}
-    missing: frozenset[str] = frozenset()
-    modifiers: list[Modifier] = []
-    undecided = excluded = False
-    halvings = 0
-    by_day = True  # whether every outcome holds for any event of the day
+    amount, excluded, halved, missing = _ONE, False, False, False
     for p in rules.provisions:
         outcome = _outcome(ctx, p, rules.document, event)
-        by_day = by_day and outcome.depends != _EVENT
-        read.update(outcome.read)
-        if outcome.bites is MISSING:
-            missing, undecided = missing | outcome.missing, True
-        if outcome.modifier is not None:
-            modifiers.append(outcome.modifier)
-            excluded = excluded or outcome.effect == "exclude"
-            halvings += outcome.effect == "halve"
-    effects = _Effects(read, missing, undecided, tuple(modifiers), excluded, halvings)
-    if by_day:
-        ctx.memo[key] = effects
-    return effects
+        missing = missing or outcome.bites is MISSING
+        excluded = excluded or outcome.effect == "exclude"
+        if outcome.effect == "halve":
+            halved, amount = True, amount / 2
+    return _settled(Status.paid, excluded=excluded, halved=halved, missing=missing), amount
 
 
 def _settled(status: Status, *, excluded: bool, halved: bool, missing: bool) -> Status:
@@ -149,11 +113,12 @@ def _outcome(ctx: Context, p: CompiledProvision, doc_id: str, event: Event) -> _
     if found is not None:
         return found  # type: ignore[return-value]
     outcome = _evaluate(p, doc_id, FactEnv(ctx, event))
-    if outcome.depends == _FIRM:
+    depends = _depends(outcome.read)
+    if depends == _FIRM:
         memo[p] = outcome
-    elif outcome.depends == _YEAR:
+    elif depends == _YEAR:
         memo[(p, day.year)] = outcome
-    elif outcome.depends == _DAY:
+    elif depends == _DAY:
         memo[(p, day)] = outcome
     return outcome
 
@@ -184,16 +149,16 @@ def _evaluate(p: CompiledProvision, doc_id: str, env: FactEnv) -> _Outcome:
         exempt = traced(p.unless, env)
         read.update(exempt.read)
         if exempt.value is True:
-            exemption = _modifier(p, doc_id, "exempt")
-            return _Outcome(True, None, frozenset(), read, "exempt", exemption, _depends(read))
+            return _Outcome(True, None, frozenset(), read, "exempt", _modifier(p, doc_id, "exempt"))
     bites = traced(p.when, env)
     read.update(bites.read)
     effect: _Effect | None = None
     if bites.value is True:
         effect = "exclude" if p.provision.effect == "exclude" else "halve"
     missing = bites.missing_facts if bites.value is MISSING else frozenset()
-    modifier = _modifier(p, doc_id, effect) if effect else None
-    return _Outcome(False, bites.value, missing, read, effect, modifier, _depends(read))
+    return _Outcome(
+        False, bites.value, missing, read, effect, _modifier(p, doc_id, effect) if effect else None
+    )
 
 
 _WORDING = {"exempt": "{}：属例外情形，不适用", "exclude": "{}，不予享受", "halve": "{}，减半享受"}
