@@ -22,8 +22,8 @@ from huiqi.engine.modifiers import (
 from huiqi.engine.passes import compute_amounts, match_events, select_documents
 from huiqi.engine.provisions import apply_provisions
 from huiqi.engine.result import AwardLine, CalcResult, NearMiss, Status
-from huiqi.rules.load import get_rulebook
-from huiqi.vocab import Profile, get_vocabulary, parse_profile
+from huiqi.rules.load import rulebook_for
+from huiqi.vocab import Profile, get_vocabulary, parse_profile, vocabulary_for
 
 __all__ = [
     "PASSES",
@@ -65,10 +65,11 @@ def calculate(
     publication_dates: dict[str, dt.date] | None = None,
 ) -> CalcResult:
     """Every award ``profile`` is entitled to on ``as_of`` under the corpus in effect."""
+    corpus = get_corpus()
     ctx = Context(
-        corpus=get_corpus(),
-        vocab=get_vocabulary(),
-        rulebook=get_rulebook(),
+        corpus=corpus,
+        vocab=vocabulary_for(corpus),
+        rulebook=rulebook_for(corpus),
         profile=profile,
         as_of=as_of,
         include_drafts=include_drafts,

@@ -80,9 +80,12 @@ class FactEnv:
                     return years[y][name]
             return MISSING
         e = self.event
-        base = {"date": e.date, "level": e.level, "subject": e.subject}
-        if name in base:
-            return base[name]
+        if name == "date":
+            return e.date
+        if name == "level":
+            return e.level
+        if name == "subject":
+            return e.subject
         if name == "first_time":
             return MISSING if e.first_time is None else e.first_time
         return e.fields.get(name, MISSING)

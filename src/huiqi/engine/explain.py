@@ -168,21 +168,30 @@ _FIXED_LIMIT = 4096
 
 
 def _totals(lines: list[AwardLine]) -> Totals:
-    t = Totals()
+    exact = up_to = at_least = unquantified = non_monetary = 0
     for line in lines:
         if not line.status.counts:
             continue
         if line.basis is Basis.exact:
-            t.exact_yuan += line.amount_yuan or 0
+            exact += line.amount_yuan or 0
         elif line.basis is Basis.up_to:
-            t.up_to_yuan += line.amount_yuan or 0
+            up_to += line.amount_yuan or 0
         elif line.basis is Basis.at_least:
-            t.at_least_yuan += line.amount_yuan or 0
+            at_least += line.amount_yuan or 0
         elif line.basis is Basis.unquantified:
-            t.unquantified += 1
+            unquantified += 1
         else:
-            t.non_monetary += 1
-    return t
+            non_monetary += 1
+    return assemble(
+        Totals,
+        {
+            "exact_yuan": exact,
+            "up_to_yuan": up_to,
+            "at_least_yuan": at_least,
+            "unquantified": unquantified,
+            "non_monetary": non_monetary,
+        },
+    )
 
 
 def _territory(ctx: Context) -> list[str]:
@@ -216,6 +225,41 @@ def _notes(ctx: Context, scopes: tuple[Scope, ...]) -> list[str]:
     return notes
 
 
+def _scoped(ctx: Context, scopes: tuple[Scope, ...]) -> tuple[tuple[DocumentScope, ...], tuple[str, ...]]:
+    """The result's documents and notes: the same for every firm of a region on a date with the same options,
+    whose scopes ``select_documents`` keeps, so made once for each (a bounded number)."""
+    key = (id(scopes), id(ctx.corpus), ctx.profile.region, ctx.include_drafts)
+    kept = _SCOPED.get(key)
+    if kept is not None and kept[0] is scopes and kept[1] is ctx.corpus:
+        return kept[2], kept[3]
+    documents = tuple(
+        assemble(
+            DocumentScope,
+            {
+                "id": s.document.id,
+                "title": s.document.meta.short_title,
+                "status": s.document.meta.status.label,
+                "considered": s.considered,
+                "reason": s.reason,
+                "events_from": s.events_from,
+                "events_until": s.events_until,
+            },
+        )
+        for s in scopes
+    )
+    notes = tuple(_notes(ctx, scopes))
+    if len(_SCOPED) >= _SCOPED_LIMIT:
+        _SCOPED.clear()
+    _SCOPED[key] = (scopes, ctx.corpus, documents, notes)
+    return documents, notes
+
+
+# (scopes, corpus identity, region, drafts or not) → (the scopes, the corpus, documents, notes); the value
+# holds what the key names by identity, so those ids are never reused
+_SCOPED: dict[tuple[object, ...], tuple[object, object, tuple[DocumentScope, ...], tuple[str, ...]]] = {}
+_SCOPED_LIMIT = 4096
+
+
 def explain(
     ctx: Context,
     scopes: tuple[Scope, ...],
@@ -224,6 +268,7 @@ def explain(
 ) -> CalcResult:
     lines = [_line(ctx, c) for c in candidates]
     firm = ctx.profile.firm
+    documents, notes = _scoped(ctx, scopes)
     # Assembled, not validated, as the award lines are (tests/test_engine_fastpaths.py checks the result
     # against validation): every field given, of its declared type, in the declared order.
     return assemble(
@@ -239,21 +284,7 @@ def explain(
             ),
             "as_of": ctx.as_of,
             "include_drafts": ctx.include_drafts,
-            "documents": [
-                assemble(
-                    DocumentScope,
-                    {
-                        "id": s.document.id,
-                        "title": s.document.meta.short_title,
-                        "status": s.document.meta.status.label,
-                        "considered": s.considered,
-                        "reason": s.reason,
-                        "events_from": s.events_from,
-                        "events_until": s.events_until,
-                    },
-                )
-                for s in scopes
-            ],
+            "documents": list(documents),
             "awards": lines,
             "totals": _totals(lines),
             "near_misses": near_misses(ctx, scopes, candidates) if ctx.explain else [],
@@ -264,6 +295,6 @@ def explain(
                 )
                 for s, e, why in ignored
             ],
-            "notes": _notes(ctx, scopes),
+            "notes": list(notes),
         },
     )

@@ -17,7 +17,7 @@ from huiqi.corpus.load import Corpus, get_corpus
 from huiqi.errors import ExpressionError, RuleError, Source
 from huiqi.expr import Node, check_names, parse
 from huiqi.rules.models import Group, Provision, Rule, RuleFile
-from huiqi.vocab import get_vocabulary
+from huiqi.vocab import vocabulary_for
 from huiqi.vocab.catalogue import Vocabulary
 
 
@@ -225,10 +225,15 @@ _CACHE: dict[int, Rulebook] = {}
 
 
 def get_rulebook() -> Rulebook:
-    corpus = get_corpus()
-    if id(corpus) not in _CACHE:
-        _CACHE[id(corpus)] = load_rulebook(corpus, get_vocabulary())
-    return _CACHE[id(corpus)]
+    return rulebook_for(get_corpus())
+
+
+def rulebook_for(corpus: Corpus) -> Rulebook:
+    """The rules of ``corpus`` (loaded once)."""
+    book = _CACHE.get(id(corpus))
+    if book is None:
+        book = _CACHE[id(corpus)] = load_rulebook(corpus, vocabulary_for(corpus))
+    return book
 
 
 @dataclass(frozen=True)
