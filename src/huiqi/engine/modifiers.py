@@ -35,17 +35,16 @@ def _keep_highest(
     reason: Callable[[Candidate], Modifier],
     rank: Callable[[Candidate], tuple[object, ...]] = _rank,
 ) -> tuple[Candidate, ...]:
+    keys = [key(c) if c.status.counts else None for c in candidates]  # None: not competing
     best: dict[object, Candidate] = {}
-    for c in candidates:
-        k = key(c)
-        if k is None or not c.status.counts:
-            continue
-        if k not in best or rank(c) > rank(best[k]):
+    for c, k in zip(candidates, keys, strict=True):
+        if k is not None and (k not in best or rank(c) > rank(best[k])):
             best[k] = c
+    if len(best) == sum(k is not None for k in keys):
+        return candidates  # no two compete
     out = []
-    for c in candidates:
-        k = key(c)
-        if k is None or not c.status.counts or best[k] is c:
+    for c, k in zip(candidates, keys, strict=True):
+        if k is None or best[k] is c:
             out.append(c)
         else:
             out.append(c.evolve(status=Status.set_aside, modifiers=(*c.modifiers, reason(best[k]))))
@@ -167,6 +166,8 @@ def cap_window_start(day: date, years: int | None) -> date:
 def cumulative_caps(ctx: Context, candidates: tuple[Candidate, ...]) -> tuple[Candidate, ...]:
     """Caps that hold across events and years (三年内最高30万元; 累计不超过50万元; 不超过5个): earlier
     awards in the profile (or the ledger) and earlier events of this calculation use them up, in date order."""
+    if not any(c.rule.rule.cumulative_cap for c in candidates):
+        return candidates
     used: list[tuple[Candidate, str, Decimal]] = []
     result: dict[int, Candidate] = {}
     for i, c in sorted(enumerate(candidates), key=lambda ic: (ic[1].event.date, ic[1].event.index)):
