@@ -73,6 +73,11 @@ def compiled(node: Node) -> Compiled:
     return _entry(node)[1]
 
 
+def recordable(node: Node) -> bool:
+    """Whether an explained evaluation of ``node`` takes the fast path (recording what it reads)."""
+    return _entry(node)[2]
+
+
 def _recorded(node: Node, env: FactEnv) -> Evaluation | None:
     """The fast path with every lookup recorded; ``None`` where the traced evaluator must answer."""
     _, fast, recordable = _entry(node)

@@ -9,7 +9,7 @@ from huiqi.corpus.load import Corpus
 from huiqi.corpus.models import Document
 from huiqi.corpus.models import Status as DocStatus
 from huiqi.engine.context import Candidate, Context, FactEnv, Scope
-from huiqi.engine.evaluation import evaluate_in, value_in
+from huiqi.engine.evaluation import evaluate_in, recordable, value_in
 from huiqi.engine.result import Status
 from huiqi.errors import EvaluationError, Source
 from huiqi.expr import MISSING, Evaluation, Node
@@ -88,6 +88,21 @@ def _eval(ctx: Context, node: Node | None, env: FactEnv) -> Evaluation | None:
     return None if node is None else evaluate_in(ctx, node, env)
 
 
+def _condition(ctx: Context, node: Node | None, env: FactEnv) -> Evaluation | None:
+    """A rule's condition: its evaluation, or a plain ``False`` where that is cheaper to find first (a false
+    condition drops the rule, so what it read is never shown). When explaining, an expression whose lookups
+    can be recorded is evaluated once, recorded; any other is first tried without tracing (most rules of an
+    event's type are for another level)."""
+    if node is None:
+        return None
+    if ctx.explain and not recordable(node) and value_in(node, env) is False:
+        return _FALSE
+    return evaluate_in(ctx, node, env)
+
+
+_FALSE = Evaluation(False, frozenset(), frozenset(), {})
+
+
 def match_events(
     ctx: Context, scopes: tuple[Scope, ...]
 ) -> tuple[tuple[Candidate, ...], tuple[tuple[Scope, Event, str], ...]]:
@@ -123,16 +138,8 @@ def match_events(
     return tuple(candidates), tuple(ignored)
 
 
-def _settled_false(ctx: Context, node: Node | None, env: FactEnv) -> bool:
-    """When explaining: whether ``node`` is plainly false, found without tracing (a false condition drops
-    the rule, so what it read is never shown; most rules of an event's type are for another level)."""
-    return ctx.explain and node is not None and value_in(node, env) is False
-
-
 def _match(ctx: Context, rule: CompiledRule, scope: Scope, event: Event, env: FactEnv) -> Candidate | None:
-    if _settled_false(ctx, rule.where, env):
-        return None  # another rule's event (another level, another kind)
-    where = _eval(ctx, rule.where, env)
+    where = _condition(ctx, rule.where, env)
     if where is not None and where.value is False:
         return None  # another rule's event (another level, another kind)
     read: dict[str, object] = dict(where.read) if where else {}
@@ -143,9 +150,7 @@ def _match(ctx: Context, rule: CompiledRule, scope: Scope, event: Event, env: Fa
             return None
         if event.first_time is None:
             missing.add("event.first_time")
-    if _settled_false(ctx, rule.when, env):
-        return None
-    when = _eval(ctx, rule.when, env)
+    when = _condition(ctx, rule.when, env)
     if when is not None:
         read.update(when.read)
         if when.value is False:
