@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -266,3 +267,28 @@ def test_a_client_gone_before_its_turn_is_not_answered_and_holds_no_one_up() -> 
 )
 def test_which_requests_the_lane_takes(headers: list[tuple[bytes, bytes]], taken: bool) -> None:
     assert fastlane.takes("POST", "/api/calc", headers) is taken
+
+
+def test_the_lane_logs_access_as_uvicorn_does_when_asked() -> None:
+    seen: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record.getMessage())
+
+    async def main() -> None:
+        protocol, transport = connect(Inner())
+        access = logging.getLogger("uvicorn.access")
+        handler, level = Keep(), access.level
+        access.addHandler(handler)
+        access.setLevel(logging.INFO)
+        try:
+            protocol.access_log = True
+            protocol.data_received(request())
+            await until(lambda: len(responses(transport.out)) == 1)
+        finally:
+            access.removeHandler(handler)
+            access.setLevel(level)
+
+    run(main)
+    assert seen == ['127.0.0.1:50000 - "POST /api/calc HTTP/1.1" 200']

@@ -17,6 +17,7 @@ with it.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -104,7 +105,7 @@ class HuiqiHttpProtocol(HttpToolsProtocol):
         """Write a 200 JSON response as ``RequestResponseCycle.send`` would, and complete the cycle."""
         scope: Any = cycle.scope
         cycle.response_started = cycle.response_complete = True
-        if cycle.access_log:
+        if cycle.access_log and cycle.access_logger.isEnabledFor(logging.INFO):  # (its arguments cost)
             cycle.access_logger.info(
                 '%s - "%s %s HTTP/%s" %d',
                 get_client_addr(scope),

@@ -30,7 +30,9 @@ class CalcRequest(BaseModel):
     profile: dict[str, Any] = Field(description="企业档案，与 YAML/JSON 档案文件相同（见 /api/schema）")
     as_of: dt.date | None = Field(None, description="计算日；默认取档案中的 as_of，否则为今天")
     include_drafts: bool = Field(False, description="计入征求意见稿（结果会标明）")
-    publication_dates: dict[str, dt.date] = Field({}, description="发布日期未知的文件：文件编号 → 发布日期")
+    publication_dates: dict[str, dt.date] = Field(
+        default_factory=dict, description="发布日期未知的文件：文件编号 → 发布日期"
+    )  # a factory: a literal {} default is deep-copied on every request
 
 
 class ShareView(BaseModel):
