@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, GetCoreSchemaHandler, GetPydanticSchema
+from pydantic_core import CoreSchema, core_schema
 
 from huiqi.rules.models import Basis
 
@@ -28,6 +29,15 @@ def assemble(cls: type[_M], values: dict[str, object]) -> _M:
     _SET(model, "__pydantic_extra__", None)
     _SET(model, "__pydantic_private__", None)
     return model
+
+
+def _written_as_text(source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+    """An enum's schema, serialised as the ``str`` its members are: pydantic-core writes the value
+    natively instead of calling the Python ``.value`` property per field (same JSON, same JSON schema)."""
+    return {**handler(source), "serialization": core_schema.simple_ser_schema("str")}
+
+
+_AS_TEXT = GetPydanticSchema(_written_as_text)
 
 
 class Status(StrEnum):
@@ -67,8 +77,13 @@ class ModifierKind(StrEnum):
     once = "once"
 
 
+_StatusText = Annotated[Status, _AS_TEXT]
+_ModifierKindText = Annotated[ModifierKind, _AS_TEXT]
+_BasisText = Annotated[Basis, _AS_TEXT]
+
+
 class Modifier(BaseModel):
-    kind: ModifierKind
+    kind: _ModifierKindText
     reason: str = Field(description="in Chinese, for the user")
     article_id: str | None = Field(None, description="the article that causes it, e.g. nb-2025-35/38")
     source_id: str | None = Field(None, description="the provision, group or rule id behind it")
@@ -102,12 +117,12 @@ class AwardLine(BaseModel):
     article_id: str
     title: str
     event: EventRef
-    basis: Basis
+    basis: _BasisText
     basis_label: str
     amount_yuan: int | None = Field(
         description="after every modifier; the ceiling for up_to, floor for at_least"
     )
-    status: Status
+    status: _StatusText
     status_label: str
     draft: bool
     department: str | None = None
@@ -129,7 +144,7 @@ class NearMiss(BaseModel):
     document_id: str
     article_id: str
     title: str
-    basis: Basis
+    basis: _BasisText
     basis_label: str
     amount_yuan: int | None = Field(description="what it would pay, where that is a fixed figure")
     kind: str = Field(description="event (an event the firm lacks) or gap (a threshold not yet reached)")
