@@ -240,18 +240,29 @@ def _event(i: int, raw: object, vocab: Vocabulary, out: _Collector) -> Event | N
         out.add(f"{where}.type", f"未知的事项类型“{type_name}”" if type_name else "缺少事项类型 type")
         return None
     allowed = vocab.event_keys[etype.name]
-    facts = _facts(
-        {k: v for k, v in data.items() if k != "type" and k in allowed},
-        vocab.event_field_by_name,
-        where,
-        out,
-        vocab.regions,
-    )
-    for key in data:
+    catalogue, regions = vocab.event_field_by_name, vocab.regions
+    # ``_facts`` of the allowed keys but "type", in one pass that also keeps the event's numbers (and dates)
+    facts: dict[str, FactValue] = {}
+    numbers: dict[str, Decimal | dt.date] = {}
+    unknown: list[object] = []
+    for key, value in data.items():
         if key not in allowed:
-            out.add(
-                f"{where}.{key}", f"事项“{etype.label}”没有字段“{key}”（可用：{'、'.join(sorted(allowed))}）"
-            )
+            unknown.append(key)
+            continue
+        if key == "type":
+            continue
+        fact = catalogue.get(key)
+        if fact is None:
+            out.add(f"{where}.{key}", f"未知字段“{key}”（可用：{'、'.join(catalogue)}）")
+            continue
+        quick = _quick(fact, value, regions)
+        coerced = coerce(fact, value, f"{where}.{key}", out, regions) if quick is _AS_IS else quick
+        if coerced is not None:
+            facts[key] = coerced
+            if isinstance(coerced, _NUMBERS) and key in etype.fields:
+                numbers[key] = coerced
+    for key in unknown:
+        out.add(f"{where}.{key}", f"事项“{etype.label}”没有字段“{key}”（可用：{'、'.join(sorted(allowed))}）")
     date = facts.get("date")
     if "date" not in data:
         out.add(f"{where}.date", "缺少日期 date")
@@ -263,7 +274,6 @@ def _event(i: int, raw: object, vocab: Vocabulary, out: _Collector) -> Event | N
         out.add(f"{where}.level", f"级别“{level}”不适用于“{etype.label}”（可选：{choices}）", level)
     if not isinstance(date, dt.date):
         return None
-    numbers = {k: v for k, v in facts.items() if isinstance(v, _NUMBERS) and k in etype.fields}
     subject = facts.get("subject")
     first = facts.get("first_time")
     # ``Event(...)`` without the frozen dataclass's ``__init__`` (which sets each field through
