@@ -83,23 +83,21 @@ def _recorded(node: Node, env: FactEnv) -> Evaluation | None:
     _, fast, recordable = _entry(node)
     if not recordable:
         return None
-    reads: list[tuple[tuple[str, ...], Any]] = []  # ``Any``: a value of a type in ``_PLAIN`` is read as is
+    read: dict[str, Value] = {}
     base = env.lookup
 
     def lookup(path: tuple[str, ...], index: object, /) -> object:
-        value = base(path, index)
-        reads.append((path, value))
-        return value
+        raw: Any = base(path, index)  # ``Any``: a value of a type in ``_PLAIN`` is read as is
+        key = _DOTTED.get(path)
+        if key is None:
+            key = _DOTTED[path] = str(FactKey(path))
+        # a value coerce_value refuses makes ``decide`` give up, as the compiled name would on its own
+        read[key] = raw if type(raw) in _PLAIN else coerce_value(raw)
+        return raw
 
     value = fast.decide(lookup)
     if value is None or value is MISSING:
         return None
-    read: dict[str, Value] = {}
-    for path, raw in reads:
-        key = _DOTTED.get(path)
-        if key is None:
-            key = _DOTTED[path] = str(FactKey(path))
-        read[key] = raw if type(raw) in _PLAIN else coerce_value(raw)
     return _known(value, read)
 
 
