@@ -9,7 +9,8 @@ is started then, and the full app reads the body from the cycle as if nothing ha
 
 *The stamps.* A request on a kept-alive connection cannot have arrived before the connection's previous
 response was sent (a new connection: before it was accepted). The lane takes its turn with that moment;
-for the full app each request's scope carries it, in the event loop's clock, as
+for the full app each request's scope carries it, in ``time.monotonic()`` seconds (not uvloop's
+``loop.time()``, which counts whole milliseconds: a batch's responses would tie), as
 ``scope["extensions"]["huiqi.arrival"]["not_before"]``, and ``turns`` computes the oldest requests first
 with it.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -44,7 +46,7 @@ class HuiqiHttpProtocol(HttpToolsProtocol):
     on_lost: Callable[[], None] | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self._not_before = self.loop.time()
+        self._not_before = time.monotonic()
         super().connection_made(transport)  # type: ignore[arg-type]
 
     def on_message_begin(self) -> None:
@@ -59,7 +61,7 @@ class HuiqiHttpProtocol(HttpToolsProtocol):
             self.on_lost()
 
     def on_response_complete(self) -> None:
-        self._not_before = self.loop.time()
+        self._not_before = time.monotonic()
         super().on_response_complete()
 
     # The lane

@@ -101,7 +101,7 @@ def calculate_inline(request: CalcRequest) -> bytes | None:
 async def calculate_json(request: CalcRequest, since: float | None = None) -> bytes:
     """``calculate_request`` serialised once, as UTF-8 JSON (the result is already validated, so FastAPI's
     second validation against ``response_model`` is skipped; the bytes are not decoded to text and
-    encoded again). ``since``: the request arrived after this ``loop.time()`` (``protocol.not_before``)."""
+    encoded again). ``since``: the request arrived after this ``time.monotonic()`` (``protocol.not_before``)."""
 
     def run() -> bytes:
         return _SERIALISE(calculate_request(request))

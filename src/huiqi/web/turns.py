@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 import weakref
 from collections.abc import Callable
 
@@ -36,10 +37,10 @@ class Turns:
         self._order = itertools.count()
 
     async def wait(self, since: float | None = None) -> None:
-        """Wait for a turn (``since``: the request arrived after this ``loop.time()``); call ``done``
+        """Wait for a turn (``since``: the request arrived after this ``time.monotonic()``); call ``done``
         when it is over."""
         turn: asyncio.Future[None] = self._loop.create_future()
-        arrived = self._loop.time() if since is None else since
+        arrived = time.monotonic() if since is None else since
         self._waiting.append((arrived, next(self._order), turn))
         self._schedule()
         try:
