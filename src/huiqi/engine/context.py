@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
+from typing import TypeVar
 
 from huiqi.corpus.load import Corpus
 from huiqi.corpus.models import Document
@@ -31,11 +32,7 @@ class Context:
     def evolve(self, **changes: object) -> Context:
         """``dataclasses.replace`` without running ``__init__`` again (the memo is shared, as it is by
         ``replace``)."""
-        assert changes.keys() <= _CONTEXT_FIELDS, changes.keys() - _CONTEXT_FIELDS
-        new = object.__new__(Context)
-        new.__dict__.update(self.__dict__)
-        new.__dict__.update(changes)
-        return new
+        return _evolved(self, _CONTEXT_FIELDS, changes)
 
 
 @dataclass(frozen=True)
@@ -133,11 +130,7 @@ class Candidate:
     def evolve(self, **changes: object) -> Candidate:
         """``dataclasses.replace`` without running ``__init__`` again: the passes call it for every
         candidate, and ``replace`` costs several times as much."""
-        assert changes.keys() <= _CANDIDATE_FIELDS, changes.keys() - _CANDIDATE_FIELDS
-        new = object.__new__(Candidate)
-        new.__dict__.update(self.__dict__)
-        new.__dict__.update(changes)
-        return new
+        return _evolved(self, _CANDIDATE_FIELDS, changes)
 
     @property
     def doc_id(self) -> str:
@@ -150,3 +143,15 @@ class Candidate:
 
 _CANDIDATE_FIELDS = frozenset(f.name for f in fields(Candidate))
 _CONTEXT_FIELDS = frozenset(f.name for f in fields(Context))
+
+
+_T = TypeVar("_T")
+
+
+def _evolved(obj: _T, names: frozenset[str], changes: dict[str, object]) -> _T:
+    """A copy of the frozen dataclass ``obj`` with ``changes``, made without its ``__init__``."""
+    assert changes.keys() <= names, changes.keys() - names
+    new = object.__new__(type(obj))
+    new.__dict__.update(obj.__dict__)
+    new.__dict__.update(changes)
+    return new

@@ -118,6 +118,8 @@ def _line(ctx: Context, c: Candidate) -> AwardLine:
         formula = c.rule.formula
         values["formula_filled"] = render_filled(formula, env, kinds=ctx.vocab.kind_of) if formula else None
         values["facts"] = _facts(ctx, c.read)
+    else:
+        values["facts"] = {}  # a line's own (the placeholder in ``_fixed`` is shared)
     # Every field is given, of its declared type: assembled without validating it again (it is on the hot path
     # of every calculation; tests/test_engine_props.py checks the lines against validation).
     return assemble(AwardLine, values)

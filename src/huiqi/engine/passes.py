@@ -84,10 +84,6 @@ def _select(ctx: Context) -> tuple[Scope, ...]:
     return tuple(scopes)
 
 
-def _eval(ctx: Context, node: Node | None, env: FactEnv) -> Evaluation | None:
-    return None if node is None else evaluate_in(ctx, node, env)
-
-
 def _condition(ctx: Context, node: Node | None, env: FactEnv) -> Evaluation | None:
     """A rule's condition: its evaluation, or a plain ``False`` where that is cheaper to find first (a false
     condition drops the rule, so what it read is never shown). When explaining, an expression whose lookups

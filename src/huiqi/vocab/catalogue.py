@@ -111,7 +111,7 @@ class Vocabulary:
     @cached_property
     def event_keys(self) -> dict[str, frozenset[str]]:
         """Event type → the keys an event of that type may have."""
-        base = ("type", "date", "level", "subject", "first_time")
+        base = ("type", *(f.name for f in EVENT_BASE))
         return {e.name: frozenset((*base, *e.fields)) for e in self.events}
 
     @cached_property

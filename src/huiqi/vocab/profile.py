@@ -216,15 +216,28 @@ def _facts(
 ) -> dict[str, FactValue]:
     result: dict[str, FactValue] = {}
     for key, value in data.items():
-        fact = catalogue.get(str(key))
-        if fact is None:
-            out.add(f"{where}.{key}", f"未知字段“{key}”（可用：{'、'.join(catalogue)}）")
-            continue
-        quick = _quick(fact, value, regions)
-        coerced = coerce(fact, value, f"{where}.{key}", out, regions) if quick is _AS_IS else quick
+        name = str(key)  # the fact's name (YAML may give a number as a key)
+        coerced = _fact_value(catalogue, name, value, where, out, regions)
         if coerced is not None:
-            result[fact.name] = coerced
+            result[name] = coerced
     return result
+
+
+def _fact_value(
+    catalogue: Mapping[str, Fact],
+    key: str,
+    value: object,
+    where: str,
+    out: _Collector,
+    regions: tuple[str, ...],
+) -> FactValue | None:
+    """``value`` as the fact ``key`` holds it, or ``None`` (an unknown field or a bad value: reported)."""
+    fact = catalogue.get(key)
+    if fact is None:
+        out.add(f"{where}.{key}", f"未知字段“{key}”（可用：{'、'.join(catalogue)}）")
+        return None
+    quick = _quick(fact, value, regions)
+    return coerce(fact, value, f"{where}.{key}", out, regions) if quick is _AS_IS else quick
 
 
 def _event(i: int, raw: object, vocab: Vocabulary, out: _Collector) -> Event | None:
@@ -251,12 +264,7 @@ def _event(i: int, raw: object, vocab: Vocabulary, out: _Collector) -> Event | N
             continue
         if key == "type":
             continue
-        fact = catalogue.get(key)
-        if fact is None:
-            out.add(f"{where}.{key}", f"未知字段“{key}”（可用：{'、'.join(catalogue)}）")
-            continue
-        quick = _quick(fact, value, regions)
-        coerced = coerce(fact, value, f"{where}.{key}", out, regions) if quick is _AS_IS else quick
+        coerced = _fact_value(catalogue, key, value, where, out, regions)
         if coerced is not None:
             facts[key] = coerced
             if isinstance(coerced, _NUMBERS) and key in etype.fields:

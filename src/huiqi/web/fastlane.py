@@ -14,10 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from pydantic import ValidationError
 from uvicorn.protocols.http.flow_control import HIGH_WATER_LIMIT
 
-from huiqi.errors import HuiqiError
 from huiqi.web.schemas import CalcRequest
 from huiqi.web.services import calculate_inline
 
@@ -46,10 +44,8 @@ def answer(body: bytes) -> bytes | None:
     """The response body, or ``None`` when the full app should answer."""
     try:
         return calculate_inline(CalcRequest.model_validate_json(body))
-    except (ValidationError, HuiqiError):
-        return None  # the full app words the error
-    except Exception:
-        return None  # … and logs and answers the unexpected, as for any route
+    except Exception:  # a ValidationError, a HuiqiError or the unexpected: the full app words, logs and
+        return None  # answers each as for any route
 
 
 def _json(content_type: bytes) -> bool:

@@ -93,31 +93,29 @@ _CALC_SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, CapacityLimite
 def calculate_inline(request: CalcRequest) -> bytes | None:
     """``calculate_json`` for a request small enough to compute on the event loop, without waiting for a
     turn (the caller has one); ``None`` for a larger one."""
-    if not _inline(request):
-        return None
-    return _SERIALISE(calculate_request(request))
+    return _json(request) if _inline(request) else None
 
 
 async def calculate_json(request: CalcRequest, since: float | None = None) -> bytes:
     """``calculate_request`` serialised once, as UTF-8 JSON (the result is already validated, so FastAPI's
     second validation against ``response_model`` is skipped; the bytes are not decoded to text and
     encoded again). ``since``: the request arrived after this ``time.monotonic()`` (``protocol.not_before``)."""
-
-    def run() -> bytes:
-        return _SERIALISE(calculate_request(request))
-
     if _inline(request):
         queue = turns()
         await queue.wait(since)
         try:
-            return run()
+            return _json(request)
         finally:
             queue.done()
     loop = asyncio.get_running_loop()
     slots = _CALC_SLOTS.get(loop)
     if slots is None:
         slots = _CALC_SLOTS[loop] = CapacityLimiter(min(4, os.cpu_count() or 1))
-    return await anyio.to_thread.run_sync(run, limiter=slots)
+    return await anyio.to_thread.run_sync(_json, request, limiter=slots)
+
+
+def _json(request: CalcRequest) -> bytes:
+    return _SERIALISE(calculate_request(request))
 
 
 def _inline(request: CalcRequest) -> bool:
