@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from huiqi.corpus import get_corpus
+from huiqi.corpus import Corpus, get_corpus
 from huiqi.engine.context import Context
 from huiqi.engine.explain import explain, round_amounts
 from huiqi.engine.modifiers import (
@@ -63,9 +63,11 @@ def calculate(
     include_drafts: bool = False,
     explain: bool = False,
     publication_dates: dict[str, dt.date] | None = None,
+    corpus: Corpus | None = None,
 ) -> CalcResult:
-    """Every award ``profile`` is entitled to on ``as_of`` under the corpus in effect."""
-    corpus = get_corpus()
+    """Every award ``profile`` is entitled to on ``as_of`` under ``corpus``, by default the corpus in
+    effect (a caller that has it already passes it: finding it reads the environment)."""
+    corpus = corpus or get_corpus()
     ctx = Context(
         corpus=corpus,
         vocab=vocabulary_for(corpus),

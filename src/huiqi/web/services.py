@@ -17,7 +17,7 @@ from huiqi.engine import CalcResult, calculate
 from huiqi.errors import HuiqiError
 from huiqi.rules.load import get_rulebook
 from huiqi.search import index_for
-from huiqi.vocab import get_vocabulary, parse_profile, read_profile_file
+from huiqi.vocab import get_vocabulary, parse_profile, read_profile_file, vocabulary_for
 from huiqi.web.errors import FieldError, WebError
 from huiqi.web.schemas import CalcRequest
 from huiqi.web.turns import turns
@@ -56,7 +56,7 @@ _SERIALISE = CalcResult.__pydantic_serializer__.to_json  # model_dump_json witho
 def calculate_request(request: CalcRequest) -> CalcResult:
     """``huiqi calc --format json`` for a request: explained; as-of from the request, else the profile,
     else today."""
-    corpus = get_corpus()
+    corpus = get_corpus()  # once: finding it reads the environment
     known = {d.id for d in corpus}
     unknown = [doc for doc in request.publication_dates if doc not in known]
     if unknown:
@@ -69,13 +69,14 @@ def calculate_request(request: CalcRequest) -> CalcResult:
                 for doc in unknown
             ],
         )
-    profile = parse_profile(request.profile, get_vocabulary())
+    profile = parse_profile(request.profile, vocabulary_for(corpus))
     return calculate(
         profile,
         request.as_of or profile.as_of or dt.date.today(),
         include_drafts=request.include_drafts,
         explain=True,
         publication_dates=dict(request.publication_dates),
+        corpus=corpus,
     )
 
 
