@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -17,7 +17,8 @@ from typing import Any
 import yaml
 
 from huiqi.errors import FieldProblem, ProfileError, Source
-from huiqi.vocab.catalogue import Fact, Vocabulary
+from huiqi.vocab.catalogue import EventType, Fact, Vocabulary
+from huiqi.vocab.credit_code import is_valid as credit_code_valid
 from huiqi.vocab.credit_code import problem as credit_code_problem
 
 FactValue = str | bool | int | Decimal | dt.date | None
@@ -162,38 +163,73 @@ def coerce(fact: Fact, value: object, where: str, out: _Collector, regions: tupl
     return text
 
 
-_AS_IS = object()  # ``_quick``: not a plain value, let ``coerce`` decide (and word what is wrong)
+# a quick coercer's answer for anything unusual: let ``coerce`` decide (and word what is wrong)
+_AS_IS = object()
+QuickCoercer = Callable[[object], Any]
 
 
-def _quick(fact: Fact, value: object, regions: tuple[str, ...]) -> Any:
-    """What ``coerce`` gives for the values a well-formed profile holds (JSON's ``true``, a whole number,
-    ``"2025-06-30"``, an allowed option), found without its checks; ``_AS_IS`` for anything else."""
-    t = fact.type
-    if type(value) is bool:
-        return value if t == "bool" else _AS_IS
+# Quick coercers: what ``coerce`` gives for the values a well-formed profile holds (JSON's ``true``, a whole
+# number, ``"2025-06-30"``, an allowed option, a valid credit code), found without its checks; one is chosen
+# per fact by its type (``_quick_for``), so a value costs one call and no string compares.
+def _quick_bool(value: object) -> Any:
+    return value if type(value) is bool else _AS_IS
+
+
+def _quick_number(value: object) -> Any:
     if type(value) is int:
-        if t in ("money", "decimal") and value >= 0:
-            return Decimal(value)
-        if (
-            t == "integer"
-            and (fact.min is None or value >= fact.min)
-            and (fact.max is None or value <= fact.max)
-        ):
+        return Decimal(value) if value >= 0 else _AS_IS
+    if type(value) is float:  # as ``_decimal``: exact digits of its repr
+        number = Decimal(repr(value))
+        return number if number.is_finite() and number >= 0 else _AS_IS
+    return _AS_IS
+
+
+def _quick_date(value: object) -> Any:
+    if type(value) is str and value and value == value.strip():
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    return _AS_IS
+
+
+def _quick_string(value: object) -> Any:
+    return value if type(value) is str and value and value == value.strip() else _AS_IS
+
+
+def _quick_credit_code(value: object) -> Any:
+    # a valid code has only upper-case ``ALPHABET`` characters, so it is already stripped and upper-cased
+    return value if type(value) is str and credit_code_valid(value) else _AS_IS
+
+
+def _quick_for(fact: Fact, regions: tuple[str, ...]) -> QuickCoercer:
+    t = fact.type
+    if t == "bool":
+        return _quick_bool
+    if t in ("money", "decimal"):
+        return _quick_number
+    if t == "date":
+        return _quick_date
+    if t == "string":
+        return _quick_string
+    if t == "credit_code":
+        return _quick_credit_code
+    if t == "enum":
+        allowed = frozenset(_options(fact, regions))
+
+        def quick_enum(value: object) -> Any:
+            return value if type(value) is str and value in allowed and value == value.strip() else _AS_IS
+
+        return quick_enum
+    low, high = fact.min, fact.max  # integer
+
+    def quick_integer(value: object) -> Any:
+        # as the former ``_quick``: without a ``min``, a negative whole number passes here (``coerce`` refuses it)
+        if type(value) is int and (low is None or value >= low) and (high is None or value <= high):
             return value
         return _AS_IS
-    if type(value) is str:
-        if not value or value != value.strip():
-            return _AS_IS
-        if t == "date":
-            try:
-                return dt.date.fromisoformat(value)
-            except ValueError:
-                return _AS_IS
-        if t == "string":
-            return value
-        if t == "enum":
-            return value if value in _options(fact, regions) else _AS_IS
-    return _AS_IS
+
+    return quick_integer
 
 
 def _mapping(value: object, where: str, label: str, out: _Collector) -> Mapping[Any, Any]:
@@ -207,79 +243,108 @@ def _mapping(value: object, where: str, label: str, out: _Collector) -> Mapping[
     return value
 
 
+class _Tables:
+    """What parsing needs of one vocabulary, worked out once: each fact's quick coercer, by section, and each
+    event type with the quick coercers of the keys its events may have (but ``type``) and its own fields."""
+
+    __slots__ = ("events", "firm", "firm_required", "years")
+
+    def __init__(self, vocab: Vocabulary) -> None:
+        regions = vocab.regions
+        self.firm = {name: _quick_for(fact, regions) for name, fact in vocab.firm_by_name.items()}
+        self.years = {name: _quick_for(fact, regions) for name, fact in vocab.years_by_name.items()}
+        self.firm_required = frozenset(f.name for f in vocab.firm_required)
+        fields = {name: _quick_for(fact, regions) for name, fact in vocab.event_field_by_name.items()}
+        self.events: dict[str, tuple[EventType, dict[str, QuickCoercer], frozenset[str]]] = {
+            name: (e, {k: fields[k] for k in vocab.event_keys[name] if k != "type"}, frozenset(e.fields))
+            for name, e in vocab.event_by_name.items()
+        }
+
+
+def _tables(vocab: Vocabulary) -> _Tables:
+    kept = _TABLES.get(id(vocab))
+    if kept is None or kept[0] is not vocab:
+        if len(_TABLES) >= _TABLES_LIMIT:
+            _TABLES.clear()
+        kept = _TABLES[id(vocab)] = (vocab, _Tables(vocab))
+    return kept[1]
+
+
+# id(vocabulary) → (the vocabulary, its tables); the value holds the vocabulary, so its id is not reused
+_TABLES: dict[int, tuple[Vocabulary, _Tables]] = {}
+_TABLES_LIMIT = 64
+
+
 def _facts(
     data: Mapping[Any, Any],
+    quick: Mapping[str, QuickCoercer],
     catalogue: Mapping[str, Fact],
     where: str,
     out: _Collector,
     regions: tuple[str, ...],
 ) -> dict[str, FactValue]:
+    """Each known fact of ``data`` as its fact holds it (unknown fields and bad values: reported)."""
     result: dict[str, FactValue] = {}
     for key, value in data.items():
-        name = str(key)  # the fact's name (YAML may give a number as a key)
-        coerced = _fact_value(catalogue, name, value, where, out, regions)
+        coercer = quick.get(key) if type(key) is str else None
+        if coercer is None:
+            key = str(key)  # the fact's name (YAML may give a number as a key)
+            if key not in catalogue:
+                out.add(f"{where}.{key}", f"未知字段“{key}”（可用：{'、'.join(catalogue)}）")
+                continue
+            coercer = quick[key]
+        coerced = coercer(value)
+        if coerced is _AS_IS:
+            coerced = coerce(catalogue[key], value, f"{where}.{key}", out, regions)
         if coerced is not None:
-            result[name] = coerced
+            result[key] = coerced
     return result
 
 
-def _fact_value(
-    catalogue: Mapping[str, Fact],
-    key: str,
-    value: object,
-    where: str,
-    out: _Collector,
-    regions: tuple[str, ...],
-) -> FactValue | None:
-    """``value`` as the fact ``key`` holds it, or ``None`` (an unknown field or a bad value: reported)."""
-    fact = catalogue.get(key)
-    if fact is None:
-        out.add(f"{where}.{key}", f"未知字段“{key}”（可用：{'、'.join(catalogue)}）")
-        return None
-    quick = _quick(fact, value, regions)
-    return coerce(fact, value, f"{where}.{key}", out, regions) if quick is _AS_IS else quick
-
-
-def _event(i: int, raw: object, vocab: Vocabulary, out: _Collector) -> Event | None:
-    where = f"events[{i}]"
-    data = _mapping(raw, where, "事项", out)
+def _event(i: int, raw: object, vocab: Vocabulary, tables: _Tables, out: _Collector) -> Event | None:
+    # the field paths (``events[i].key``) are worded only for a problem
+    data = raw if type(raw) is dict else _mapping(raw, f"events[{i}]", "事项", out)
     if not data:
         if raw is not None and isinstance(raw, Mapping):
-            out.add(where, "事项不能为空")
+            out.add(f"events[{i}]", "事项不能为空")
         return None
     type_name = data.get("type")
-    etype = vocab.event_by_name.get(str(type_name)) if type_name is not None else None
-    if etype is None:
-        out.add(f"{where}.type", f"未知的事项类型“{type_name}”" if type_name else "缺少事项类型 type")
+    spec = tables.events.get(str(type_name)) if type_name is not None else None
+    if spec is None:
+        out.add(f"events[{i}].type", f"未知的事项类型“{type_name}”" if type_name else "缺少事项类型 type")
         return None
-    allowed = vocab.event_keys[etype.name]
-    catalogue, regions = vocab.event_field_by_name, vocab.regions
+    etype, quick, own = spec
     # ``_facts`` of the allowed keys but "type", in one pass that also keeps the event's numbers (and dates)
     facts: dict[str, FactValue] = {}
     numbers: dict[str, Decimal | dt.date] = {}
     unknown: list[object] = []
     for key, value in data.items():
-        if key not in allowed:
-            unknown.append(key)
+        coercer = quick.get(key)
+        if coercer is None:  # "type", or a key events of this type do not have
+            if key != "type":
+                unknown.append(key)
             continue
-        if key == "type":
-            continue
-        coerced = _fact_value(catalogue, key, value, where, out, regions)
+        coerced = coercer(value)
+        if coerced is _AS_IS:
+            field_fact = vocab.event_field_by_name[key]
+            coerced = coerce(field_fact, value, f"events[{i}].{key}", out, vocab.regions)
         if coerced is not None:
             facts[key] = coerced
-            if isinstance(coerced, _NUMBERS) and key in etype.fields:
+            if key in own and isinstance(coerced, _NUMBERS):
                 numbers[key] = coerced
-    for key in unknown:
-        out.add(f"{where}.{key}", f"事项“{etype.label}”没有字段“{key}”（可用：{'、'.join(sorted(allowed))}）")
+    if unknown:
+        allowed = "、".join(sorted(vocab.event_keys[etype.name]))
+        for key in unknown:
+            out.add(f"events[{i}].{key}", f"事项“{etype.label}”没有字段“{key}”（可用：{allowed}）")
     date = facts.get("date")
     if "date" not in data:
-        out.add(f"{where}.date", "缺少日期 date")
+        out.add(f"events[{i}].date", "缺少日期 date")
     level = facts.get("level")
     if etype.levels and level is None and "level" not in data:
-        out.add(f"{where}.level", f"缺少级别 level（可选：{'、'.join(etype.levels)}）")
+        out.add(f"events[{i}].level", f"缺少级别 level（可选：{'、'.join(etype.levels)}）")
     elif level is not None and level not in etype.levels:
         choices = "、".join(etype.levels) if etype.levels else "该事项不分级别"
-        out.add(f"{where}.level", f"级别“{level}”不适用于“{etype.label}”（可选：{choices}）", level)
+        out.add(f"events[{i}].level", f"级别“{level}”不适用于“{etype.label}”（可选：{choices}）", level)
     if not isinstance(date, dt.date):
         return None
     subject = facts.get("subject")
@@ -336,51 +401,73 @@ def _prior(i: int, raw: object, out: _Collector) -> PriorAward | None:
 def parse_profile(data: object, vocab: Vocabulary, *, source: str | None = None) -> Profile:
     """A validated ``Profile`` from parsed YAML/JSON data, or ``ProfileError`` listing every bad field."""
     out = _Collector()
-    top = _mapping(data, "$", "企业档案", out)
-    for key in top:
-        if key not in TOP_LEVEL:
-            out.add(str(key), f"未知字段“{key}”（档案只含：{'、'.join(TOP_LEVEL)}）")
-    firm_data = _mapping(top.get("firm"), "firm", "企业信息", out)
-    firm = _facts(firm_data, vocab.firm_by_name, "firm", out, vocab.regions)
-    for fact in vocab.firm_required:
-        if fact.name not in firm_data:
-            out.add(f"firm.{fact.name}", f"缺少必填字段：{fact.label}")
+    tables = _tables(vocab)
+    regions = vocab.regions
+    top = data if type(data) is dict else _mapping(data, "$", "企业档案", out)
+    if not _TOP_KEYS.issuperset(top):
+        for key in top:
+            if key not in TOP_LEVEL:
+                out.add(str(key), f"未知字段“{key}”（档案只含：{'、'.join(TOP_LEVEL)}）")
+    raw_firm = top.get("firm")
+    firm_data = raw_firm if type(raw_firm) is dict else _mapping(raw_firm, "firm", "企业信息", out)
+    firm = _facts(firm_data, tables.firm, vocab.firm_by_name, "firm", out, regions)
+    if not firm_data.keys() >= tables.firm_required:
+        for fact in vocab.firm_required:
+            if fact.name not in firm_data:
+                out.add(f"firm.{fact.name}", f"缺少必填字段：{fact.label}")
     years: dict[int, dict[str, FactValue]] = {}
-    for year, figures in _mapping(top.get("years"), "years", "年度数据", out).items():
-        y = _decimal(year)
-        if y is None or y != y.to_integral_value() or not 1990 <= y <= 2100:
-            out.add(f"years.{year}", "年份应为四位数字，如 2025", year)
-            continue
-        years[int(y)] = _facts(
-            _mapping(figures, f"years.{year}", "年度数据", out),
+    raw_years = top.get("years")
+    year_data = raw_years if type(raw_years) is dict else _mapping(raw_years, "years", "年度数据", out)
+    for year, figures in year_data.items():
+        if type(year) is str and _PLAIN_YEAR.issuperset(year) and len(year) == 4 and "1990" <= year <= "2100":
+            number = int(year)  # the usual key ("2025"), without ``_decimal``
+        else:
+            y = _decimal(year)
+            if y is None or y != y.to_integral_value() or not 1990 <= y <= 2100:
+                out.add(f"years.{year}", "年份应为四位数字，如 2025", year)
+                continue
+            number = int(y)
+        years[number] = _facts(
+            figures if type(figures) is dict else _mapping(figures, f"years.{year}", "年度数据", out),
+            tables.years,
             vocab.years_by_name,
             f"years.{year}",
             out,
-            vocab.regions,
+            regions,
         )
     raw_events = top.get("events") or []
     if not isinstance(raw_events, list):
         out.add("events", "事项应为列表", raw_events)
         raw_events = []
-    events = [_event(i, e, vocab, out) for i, e in enumerate(raw_events)]
+    events = [_event(i, e, vocab, tables, out) for i, e in enumerate(raw_events)]
     raw_prior = top.get("prior_awards") or []
     if not isinstance(raw_prior, list):
         out.add("prior_awards", "已获奖励应为列表", raw_prior)
         raw_prior = []
     prior = [_prior(i, p, out) for i, p in enumerate(raw_prior)]
-    as_of = coerce(_AS_OF, top.get("as_of"), "as_of", out, ())
+    raw_as_of = top.get("as_of")
+    as_of = _quick_date(raw_as_of)
+    if as_of is _AS_IS:
+        as_of = coerce(_AS_OF, raw_as_of, "as_of", out, ())
     description = top.get("description")
     if out.problems:
         count = len(out.problems)
         raise ProfileError(f"企业档案有 {count} 处错误", out.problems, Source(file=source))
-    return Profile(
+    # ``Profile(...)`` without the frozen dataclass's ``__init__``, as for ``Event``
+    profile = _NEW(Profile)
+    profile.__dict__.update(
         firm=firm,
         years=years,
-        events=tuple(e for e in events if e),
-        prior_awards=tuple(p for p in prior if p),
+        events=tuple(filter(None, events)),
+        prior_awards=tuple(filter(None, prior)),
         as_of=as_of if isinstance(as_of, dt.date) else None,
         description=str(description) if description is not None else None,
     )
+    return profile
+
+
+_TOP_KEYS = frozenset(TOP_LEVEL)
+_PLAIN_YEAR = frozenset("0123456789")
 
 
 class _Loader(yaml.SafeLoader):
