@@ -15,7 +15,7 @@ from huiqi.corpus import get_corpus
 from huiqi.errors import ProfileError
 from huiqi.vocab import Profile, get_vocabulary, parse_profile, read_profile_file
 from huiqi.vocab import credit_code as cc
-from huiqi.vocab.profile import _AS_IS, _Collector, _quick_for, coerce
+from huiqi.vocab.profile import _AS_IS, _Collector, _event, _quick_event, _quick_for, _tables, coerce
 
 VALUES: list[object] = [
     *(None, True, False, 0, 1, -1, 2, 5, 6, 10**15, 2**70, 0.0, -0.0, 0.15, -3.5, 1e300),
@@ -53,6 +53,50 @@ def test_quick_coercers_give_what_coerce_gives(fact) -> None:  # type: ignore[no
             continue  # the one known difference, kept from before: see ``_quick_for``
         assert not out.problems, (fact.name, value)
         assert (type(fast), fast) == (type(slow), slow), (fact.name, value)
+
+
+def test_quick_events_are_what_the_careful_path_gives() -> None:
+    vocab = get_vocabulary()
+    tables = _tables(vocab)
+    rng = random.Random(7)
+    absent = object()
+    text = [absent, absent, absent, None, "", " x", "x", "x", 5, True]
+    choices = {
+        "date": [
+            absent,
+            None,
+            *["2025-06-30"] * 6,
+            " 2025-06-30",
+            "",
+            "2025-02-30",
+            "20250630",
+            dt.date(2025, 1, 2),
+            5,
+        ],
+        "subject": text,
+        "first_time": [absent, absent, absent, None, True, False, "是", 1],
+        "colour": [absent, absent, absent, 1],
+    }
+    quick = 0
+    for spec in tables.events.values():
+        etype = vocab.event_by_name[spec.name]
+        levels = [absent, None, "", 5, *etype.levels * 3, *(f" {level}" for level in etype.levels)]
+        for _ in range(40):
+            data: dict[str, object] = {"type": spec.name}
+            for key in rng.sample([*choices, "level", *etype.fields], k=4 + len(etype.fields)):
+                value = rng.choice(
+                    levels if key == "level" else choices.get(key, [absent, 100, 2.5, "2025-01-01", *VALUES])
+                )
+                if value is not absent:
+                    data[key] = value
+            fast = _quick_event(3, data, spec)
+            out = _Collector()
+            slow = _event(3, data, vocab, tables, out)
+            if fast is not None:
+                quick += 1
+                assert not out.problems and slow is not None, data
+                assert (repr(fast), vars(fast)) == (repr(slow), vars(slow)), data
+    assert quick > 300, quick
 
 
 def test_check_character_tables() -> None:

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from huiqi.errors import FieldProblem, ProfileError, Source
-from huiqi.vocab.catalogue import EventType, Fact, Vocabulary
+from huiqi.vocab.catalogue import EVENT_BASE, EventType, Fact, Vocabulary
 from huiqi.vocab.credit_code import is_valid as credit_code_valid
 from huiqi.vocab.credit_code import problem as credit_code_problem
 
@@ -187,10 +187,13 @@ def _quick_number(value: object) -> Any:
 def _quick_date(value: object) -> Any:
     if type(value) is str and value and value == value.strip():
         try:
-            return dt.date.fromisoformat(value)
+            return _FROM_ISO(value)
         except ValueError:
             pass
     return _AS_IS
+
+
+_FROM_ISO = dt.date.fromisoformat  # bound once: looking up a class method makes a bound method each time
 
 
 def _quick_string(value: object) -> Any:
@@ -255,10 +258,26 @@ class _Tables:
         self.years = {name: _quick_for(fact, regions) for name, fact in vocab.years_by_name.items()}
         self.firm_required = frozenset(f.name for f in vocab.firm_required)
         fields = {name: _quick_for(fact, regions) for name, fact in vocab.event_field_by_name.items()}
-        self.events: dict[str, tuple[EventType, dict[str, QuickCoercer], frozenset[str]]] = {
-            name: (e, {k: fields[k] for k in vocab.event_keys[name] if k != "type"}, frozenset(e.fields))
+        # ``_quick_event`` reads date, level, subject and first_time as EVENT_BASE has them
+        plain = all(vocab.event_field_by_name[f.name] is f for f in EVENT_BASE)
+        self.events = {
+            name: _EventSpec(vocab, e, {k: fields[k] for k in vocab.event_keys[name] if k != "type"}, plain)
             for name, e in vocab.event_by_name.items()
         }
+
+
+class _EventSpec:
+    __slots__ = ("allowed", "levels", "name", "own", "plain", "quick")
+
+    def __init__(
+        self, vocab: Vocabulary, etype: EventType, quick: dict[str, QuickCoercer], plain: bool
+    ) -> None:
+        self.name = etype.name
+        self.quick = quick  # each key an event of this type may have, but "type"
+        self.own = frozenset(etype.fields)  # the type's own fields (kept as the event's numbers and dates)
+        self.allowed = vocab.event_keys[etype.name]  # every key an event of this type may have
+        self.levels = frozenset(etype.levels)
+        self.plain = plain  # whether ``_quick_event`` may be tried
 
 
 def _tables(vocab: Vocabulary) -> _Tables:
@@ -313,7 +332,7 @@ def _event(i: int, raw: object, vocab: Vocabulary, tables: _Tables, out: _Collec
     if spec is None:
         out.add(f"events[{i}].type", f"未知的事项类型“{type_name}”" if type_name else "缺少事项类型 type")
         return None
-    etype, quick, own = spec
+    etype, quick, own = vocab.event_by_name[spec.name], spec.quick, spec.own
     # ``_facts`` of the allowed keys but "type", in one pass that also keeps the event's numbers (and dates)
     facts: dict[str, FactValue] = {}
     numbers: dict[str, Decimal | dt.date] = {}
@@ -359,6 +378,54 @@ def _event(i: int, raw: object, vocab: Vocabulary, tables: _Tables, out: _Collec
         level=str(level) if level is not None else None,
         subject=str(subject) if subject is not None else None,
         first_time=first if isinstance(first, bool) else None,
+        fields=numbers,
+    )
+    return event
+
+
+def _quick_event(i: int, data: Mapping[Any, Any], spec: _EventSpec) -> Event | None:
+    """What ``_event`` gives for a plainly well-formed event (only its keys; a real date; a level of its type,
+    or none when it has none; text subject; bool first_time; each field's quick value), found without
+    collecting its facts; None for anything else (``_event`` then goes field by field and words problems)."""
+    if not spec.plain or not spec.allowed.issuperset(data):
+        return None
+    date = data.get("date")
+    if type(date) is not str or date != date.strip():
+        return None
+    try:
+        date = _FROM_ISO(date)
+    except ValueError:
+        return None
+    level = data.get("level")
+    if level is None:
+        if spec.levels and "level" not in data:
+            return None
+    elif type(level) is not str or level not in spec.levels or level != level.strip():
+        return None
+    subject = data.get("subject")
+    if subject is not None and (type(subject) is not str or not subject or subject != subject.strip()):
+        return None
+    first = data.get("first_time")
+    if first is not None and type(first) is not bool:
+        return None
+    numbers: dict[str, Decimal | dt.date] = {}
+    if spec.own:
+        own, quick = spec.own, spec.quick
+        for key, value in data.items():
+            if key in own:
+                coerced = quick[key](value)
+                if coerced is _AS_IS:
+                    return None
+                if isinstance(coerced, _NUMBERS):
+                    numbers[key] = coerced
+    event = _NEW(Event)
+    event.__dict__.update(
+        index=i,
+        type=spec.name,
+        date=date,
+        level=level,
+        subject=subject,
+        first_time=first,
         fields=numbers,
     )
     return event
@@ -439,7 +506,16 @@ def parse_profile(data: object, vocab: Vocabulary, *, source: str | None = None)
     if not isinstance(raw_events, list):
         out.add("events", "事项应为列表", raw_events)
         raw_events = []
-    events = [_event(i, e, vocab, tables, out) for i, e in enumerate(raw_events)]
+    events: list[Event] = []
+    for i, raw in enumerate(raw_events):
+        # ``_quick_event`` for a plainly well-formed event, else ``_event`` checks it field by field
+        kind = raw.get("type") if type(raw) is dict else None
+        spec = tables.events.get(kind) if type(kind) is str else None
+        event = _quick_event(i, raw, spec) if spec is not None else None
+        if event is None:
+            event = _event(i, raw, vocab, tables, out)
+        if event is not None:
+            events.append(event)
     raw_prior = top.get("prior_awards") or []
     if not isinstance(raw_prior, list):
         out.add("prior_awards", "已获奖励应为列表", raw_prior)
@@ -458,7 +534,7 @@ def parse_profile(data: object, vocab: Vocabulary, *, source: str | None = None)
     profile.__dict__.update(
         firm=firm,
         years=years,
-        events=tuple(filter(None, events)),
+        events=tuple(events),
         prior_awards=tuple(filter(None, prior)),
         as_of=as_of if isinstance(as_of, dt.date) else None,
         description=str(description) if description is not None else None,
