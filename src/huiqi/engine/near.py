@@ -13,6 +13,7 @@ amount, so the documents are merged lazily and visited only until enough near mi
 
 from __future__ import annotations
 
+import datetime as dt
 import heapq
 from dataclasses import dataclass
 from decimal import Decimal
@@ -27,12 +28,12 @@ from huiqi.engine.result import NearMiss, Status
 from huiqi.expr import Compare, Compiled, Name, Node, Num, Str, evaluate, format_value, names, walk
 from huiqi.money import round_yuan, wan
 from huiqi.rules.load import CompiledRule, DocumentRules
+from huiqi.rules.models import Group
 from huiqi.vocab.profile import Event
 
 NEAR_MISS_LIMIT = 15
 _ZERO = Decimal(0)
 _RANK = itemgetter(0, 1, 2)  # tier, larger amount first, rule id
-_BY_KEY = itemgetter(0, 1)  # larger amount first, rule id
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,8 @@ class _Row:
     thresholds: tuple[Compare, ...]  # ``fact >= number`` / ``fact > number`` in its condition
     group: str
     when: Compiled | None  # its condition, compiled
+    grouped: Group | None  # its group in its document's rules
+    probe: tuple[str, str | None]  # (event, level): which stand-in event it is assessed on
 
 
 @dataclass(frozen=True)
@@ -58,8 +61,6 @@ class _Table:
 
 # (tier, -amount, rule id, the near miss)
 _Found = tuple[int, Decimal, str, NearMiss]
-# (-amount, rule id, row, the near miss) for every rule of some documents, in that order
-_Ranked = tuple[tuple[Decimal, str, _Row, NearMiss], ...]
 
 
 def _level_of(rule: CompiledRule) -> str | None:
@@ -90,27 +91,30 @@ def _thresholds(node: Node | None) -> tuple[Compare, ...]:
     )
 
 
-def _row(rule: CompiledRule) -> _Row:
+def _row(rules: DocumentRules, rule: CompiledRule) -> _Row:
     constant = None
     if rule.formula is not None and not names(rule.formula):
         value = evaluate(rule.formula, {})
         constant = value if isinstance(value, Decimal) else None
     r = rule.rule
+    level = _level_of(rule)
     return _Row(
         rule.id,
         rule,
         r.trigger.event,
-        _level_of(rule),
+        level,
         constant,
         _thresholds(rule.when),
         r.group or "",
         compiled(rule.when) if rule.when is not None else None,
+        rules.groups.get(r.group) if r.group else None,
+        (r.trigger.event, level),
     )
 
 
 @cache
 def _table(rules: DocumentRules) -> _Table:
-    rows = sorted((_row(rule) for rule in rules.rules), key=lambda w: (-(w.amount or _ZERO), w.id))
+    rows = sorted((_row(rules, rule) for rule in rules.rules), key=lambda w: (-(w.amount or _ZERO), w.id))
     with_thresholds: dict[str, list[_Row]] = {}
     by_group: dict[str, list[_Row]] = {}
     for w in rows:
@@ -155,17 +159,35 @@ def _threshold_gap(ctx: Context, row: _Row, env: FactEnv) -> str | None:
     return None
 
 
+# Stand-in events, (type, level, as-of date) → the event: immutable and the same for every firm, so kept, a
+# bounded number of them (keyed by value).
+_STAND_INS: dict[tuple[str, str | None, dt.date], Event] = {}
+_STAND_INS_LIMIT = 4096
+
+
+def _stand_in(etype: str, level: str | None, day: dt.date) -> Event:
+    key = (etype, level, day)
+    event = _STAND_INS.get(key)
+    if event is None:
+        if len(_STAND_INS) >= _STAND_INS_LIMIT:
+            _STAND_INS.clear()
+        event = _STAND_INS[key] = Event(index=-1, type=etype, date=day, level=level, first_time=True)
+    return event
+
+
 class _Pass:
-    """One firm's near-miss pass: what it holds, and the stand-in events made so far."""
+    """One firm's near-miss pass: what it holds, and the stand-in events made so far. Facts and provisions
+    are read through ``ctx`` itself (neither looks at ``explain``); only amounts are computed without
+    explaining (near misses need values, not traces)."""
 
     def __init__(self, ctx: Context, candidates: tuple[Candidate, ...]) -> None:
         self.ctx = ctx
-        self.quiet = ctx.evolve(explain=False)  # near misses need values, not traces
-        self.reached = {c.rule.id for c in candidates}
+        self.reached = {c.rule.rule.id for c in candidates}
         self.held: dict[tuple[str, str], Decimal] = {}  # best amount the firm already gets in each group
         for c in candidates:
-            if c.status.counts and c.rule.rule.group:
-                k = (c.doc_id, c.rule.rule.group)
+            group = c.rule.rule.group
+            if group and c.status.counts:
+                k = (c.doc_id, group)
                 self.held[k] = max(self.held.get(k, _ZERO), c.amount or _ZERO)
         self.by_type: dict[str, list[Event]] = {}
         for e in ctx.profile.events:
@@ -175,15 +197,16 @@ class _Pass:
     def probe(self, row: _Row) -> FactEnv:
         """The facts as seen from a stand-in event of the rule's type and level on the as-of date (the
         firm does not have it)."""
-        probe = self.probes.get((row.event, row.level))
+        probe = self.probes.get(row.probe)
         if probe is None:
-            event = Event(index=-1, type=row.event, date=self.ctx.as_of, level=row.level, first_time=True)
-            probe = self.probes[(row.event, row.level)] = FactEnv(self.quiet, event)
+            probe = self.probes[row.probe] = FactEnv(
+                self.ctx, _stand_in(row.event, row.level, self.ctx.as_of)
+            )
         return probe
 
     def assess(self, scope: Scope, row: _Row) -> _Found | None:
         """The rule as a near miss of this firm, or ``None`` (it does not fit, or would pay nothing)."""
-        quiet, rule, amount = self.quiet, row.rule, row.amount
+        ctx, amount = self.ctx, row.amount
         env = self.probe(row)
         if row.when is not None and row.when(env.lookup) is False:
             return None  # the firm itself does not fit (e.g. not a manufacturer)
@@ -191,27 +214,29 @@ class _Pass:
         if row.thresholds:
             for e in self.by_type.get(row.event, ()):
                 if scope.in_window(e.date):
-                    seen = FactEnv(quiet, e)
-                    gap = _threshold_gap(quiet, row, seen)
+                    seen = FactEnv(ctx, e)
+                    gap = _threshold_gap(ctx, row, seen)
                     if gap:
                         env = seen
-                        amount = compute_amounts(quiet, (Candidate(scope, rule, e),))[0].amount
+                        quiet = ctx.evolve(explain=False)
+                        amount = compute_amounts(quiet, (Candidate.new(scope, row.rule, e),))[0].amount
                         break
-        status, factor = provisions_factor(quiet, scope, env.event)
+        status, factor = provisions_factor(ctx, scope, env.event)
         if status is Status.excluded:
             return None
         if amount is not None:
             amount = amount * factor
         tier = 0 if gap else 2
-        if row.group and scope.rules is not None:
-            group = scope.rules.groups.get(row.group)
+        group = row.grouped
+        if group is not None:
             best = self.held.get((scope.document.id, row.group))
-            if group is not None and best is not None:
+            if best is not None:
                 if (amount or _ZERO) <= best and group.per == "firm":
                     return None  # 从高不重复 would set it aside: worth nothing to this firm
                 if (amount or _ZERO) > best and not gap:
                     tier = 1  # a higher level of a recognition the firm holds
-        return (tier, -(amount or _ZERO), row.id, _entry(self.ctx, scope, rule, amount, status, gap))
+        entry = _entry(ctx, scope, row.rule, amount, status is Status.halved, gap)
+        return (tier, -(amount or _ZERO), row.id, entry)
 
     def closest(self, scopes: list[tuple[Scope, _Table]], done: set[str]) -> list[_Found]:
         """Rules that may be a gap or a higher level, assessed in full (``done`` records them)."""
@@ -227,58 +252,69 @@ class _Pass:
                         found.append(entry)
         return found
 
-    def others(self, scopes: list[tuple[Scope, _Table]], done: set[str]) -> list[_Found]:
-        """The best of every other rule: worth its constant amount times its document's factor. None of
-        these can be a gap (the firm has no event of its type with a threshold) or meet a group the firm
-        holds (those are ``done``), so all that is left to ask is whether the firm fits its condition."""
-        parts: list[tuple[Scope, _Table, Status, Decimal]] = []
+    def others(self, scopes: list[tuple[Scope, _Table]], done: set[str], limit: int) -> list[_Found]:
+        """The best ``limit`` of every other rule: worth its constant amount times its document's factor.
+        None of these can be a gap (the firm has no event of its type with a threshold) or meet a group the
+        firm holds (those are ``done``), so all that is left to ask is whether the firm fits its condition."""
+        found: list[_Found] = []
+        if limit <= 0:
+            return found
+        parts: list[tuple[Scope, _Table, bool, Decimal]] = []
         for scope, table in scopes:
             if table.rows:
-                status, factor = provisions_factor(self.quiet, scope, self.probe(table.rows[0]).event)
+                status, factor = provisions_factor(self.ctx, scope, self.probe(table.rows[0]).event)
                 if status is not Status.excluded:
-                    parts.append((scope, table, status, factor))
-        found: list[_Found] = []
-        for key, rule_id, row, entry in _ranked(self.ctx, parts):
-            if rule_id in done:
+                    parts.append((scope, table, status is Status.halved, factor))
+        for item, row in _ranked(self.ctx, parts):
+            if item[2] in done:
                 continue
             if row.when is not None and row.when(self.probe(row).lookup) is False:
                 continue  # the firm itself does not fit (e.g. not a manufacturer)
-            found.append((2, key, rule_id, entry))
-            if len(found) == NEAR_MISS_LIMIT:
+            found.append(item)
+            if len(found) == limit:
                 break
         return found
 
 
 # The rules of some documents, each worth its constant amount times its document's general-provisions factor,
-# merged in order, with their near misses: the same for every firm on whose awards the provisions have those
-# effects (mostly none), so kept, a bounded number of them. Keyed by the documents' rules (compared by
-# identity) and the vocabulary's identity; the value holds the vocabulary, so its id is never reused.
+# merged in order, as near misses ranked as ``_Pass.others`` gives them (tier 2): the same for every firm on
+# whose awards the provisions have those effects (mostly none), so kept, a bounded number of them. Keyed by
+# the documents' rules (compared by identity) and the vocabulary's identity; the value holds the vocabulary,
+# so its id is never reused.
+_Ranked = tuple[tuple[_Found, _Row], ...]
 _RANKED: dict[tuple[object, ...], tuple[object, _Ranked]] = {}
 _RANKED_LIMIT = 1024
 
 
-def _ranked(ctx: Context, parts: list[tuple[Scope, _Table, Status, Decimal]]) -> _Ranked:
-    key = (id(ctx.vocab), *((scope.rules, status, factor) for scope, _, status, factor in parts))
+def _ranked(ctx: Context, parts: list[tuple[Scope, _Table, bool, Decimal]]) -> _Ranked:
+    key = (id(ctx.vocab), *((scope.rules, halved, factor) for scope, _, halved, factor in parts))
     kept = _RANKED.get(key)
     if kept is not None and kept[0] is ctx.vocab:
         return kept[1]
 
-    def ranked(scope: Scope, table: _Table, status: Status, factor: Decimal) -> _Ranked:
-        return tuple(
+    def ranked(scope: Scope, table: _Table, halved: bool, factor: Decimal) -> list[tuple[_Found, _Row]]:
+        return [
             (
-                -(w.amount or _ZERO) * factor,
-                w.id,
+                (
+                    2,
+                    -(w.amount or _ZERO) * factor,
+                    w.id,
+                    _entry(ctx, scope, w.rule, None if w.amount is None else w.amount * factor, halved, None),
+                ),
                 w,
-                _entry(ctx, scope, w.rule, None if w.amount is None else w.amount * factor, status, None),
             )
             for w in table.rows
-        )
+        ]
 
-    merged = tuple(heapq.merge(*(ranked(*part) for part in parts), key=_BY_KEY))
+    merged = tuple(heapq.merge(*(ranked(*part) for part in parts), key=_merge_key))
     if len(_RANKED) >= _RANKED_LIMIT:
         _RANKED.clear()
     _RANKED[key] = (ctx.vocab, merged)
     return merged
+
+
+def _merge_key(ranked: tuple[_Found, _Row]) -> tuple[Decimal, str]:
+    return ranked[0][1], ranked[0][2]  # larger amount first, rule id
 
 
 def near_misses(ctx: Context, scopes: tuple[Scope, ...], candidates: tuple[Candidate, ...]) -> list[NearMiss]:
@@ -286,9 +322,14 @@ def near_misses(ctx: Context, scopes: tuple[Scope, ...], candidates: tuple[Candi
     run = _Pass(ctx, candidates)
     tables = [(s, _table(s.rules)) for s in scopes if s.considered and s.rules is not None]
     done = set(run.reached)
-    found = run.closest(tables, done)
-    found += run.others(tables, done)
-    return [entry for _, _, _, entry in heapq.nsmallest(NEAR_MISS_LIMIT, found, key=_RANK)]
+    closest = run.closest(tables, done)
+    # ``others`` gives tier 2 best first: past the first LIMIT - (tiers 0 and 1) none can make the list
+    found = run.others(tables, done, NEAR_MISS_LIMIT - sum(1 for f in closest if f[0] < 2))
+    if closest:
+        # sorting (``others`` first: already in order) is ``heapq.nsmallest`` here: the keys are unique
+        found += closest
+        found.sort(key=_RANK)
+    return [entry for _, _, _, entry in found[:NEAR_MISS_LIMIT]]
 
 
 # A near miss is a pure function of the rule, its rounded amount, halving and the gap's words: many firms
@@ -299,15 +340,14 @@ _ENTRIES_LIMIT = 8192
 
 
 def _entry(
-    ctx: Context, scope: Scope, rule: CompiledRule, amount: Decimal | None, status: Status, gap: str | None
+    ctx: Context, scope: Scope, rule: CompiledRule, amount: Decimal | None, halved: bool, gap: str | None
 ) -> NearMiss:
     rounded = round_yuan(amount) if amount is not None else None
-    key = (id(rule), id(ctx.vocab), rounded, status is Status.halved, gap)
+    key = (id(rule), id(ctx.vocab), rounded, halved, gap)
     kept = _ENTRIES.get(key)
     if kept is not None and kept[0] is rule and kept[1] is ctx.vocab:
         return kept[2]
     r = rule.rule
-    halved = "（减半后）" if status is Status.halved else ""
     what = _describe(ctx, rule, _level_of(rule))
     message = f"{what}：{gap}，达到后可得" if gap else f"{what}可得"
     entry = NearMiss(
@@ -319,7 +359,7 @@ def _entry(
         basis_label=r.amount.basis.label,
         amount_yuan=rounded,
         kind="gap" if gap else "event",
-        message=f"{message}{_gain(rule, rounded)}{halved}〔{scope.document.id}/{r.article}〕",
+        message=f"{message}{_gain(rule, rounded)}{'（减半后）' if halved else ''}〔{scope.document.id}/{r.article}〕",
     )
     if len(_ENTRIES) >= _ENTRIES_LIMIT:
         _ENTRIES.clear()
