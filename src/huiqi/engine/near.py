@@ -57,6 +57,9 @@ class _Table:
     rows: tuple[_Row, ...]  # larger constant amount first, then rule id
     with_thresholds: dict[str, tuple[_Row, ...]]  # by trigger event type
     by_group: dict[str, tuple[_Row, ...]]
+    # whether the document's provisions read nothing of an event but its date: then they do the same to every
+    # stand-in event of a firm (all on the as-of date)
+    same_for_stand_ins: bool
 
 
 # (tier, -amount, rule id, the near miss)
@@ -122,10 +125,12 @@ def _table(rules: DocumentRules) -> _Table:
             with_thresholds.setdefault(w.event, []).append(w)
         if w.group:
             by_group.setdefault(w.group, []).append(w)
+    read = {path for p in rules.provisions for n in (p.when, p.unless) if n is not None for path in names(n)}
     return _Table(
         tuple(rows),
         {k: tuple(v) for k, v in with_thresholds.items()},
         {k: tuple(v) for k, v in by_group.items()},
+        all(path[0] in ("firm", "year") or path == ("event", "date") for path in read),
     )
 
 
@@ -193,6 +198,8 @@ class _Pass:
         for e in ctx.profile.events:
             self.by_type.setdefault(e.type, []).append(e)
         self.probes: dict[tuple[str, str | None], FactEnv] = {}
+        # a document's provisions on its rules' stand-in events, by the scope's id (``same_for_stand_ins``)
+        self.factors: dict[int, tuple[Status, Decimal]] = {}
 
     def probe(self, row: _Row) -> FactEnv:
         """The facts as seen from a stand-in event of the rule's type and level on the as-of date (the
@@ -204,7 +211,17 @@ class _Pass:
             )
         return probe
 
-    def assess(self, scope: Scope, row: _Row) -> _Found | None:
+    def probe_factor(self, scope: Scope, table: _Table, row: _Row) -> tuple[Status, Decimal]:
+        """``provisions_factor`` on the rule's stand-in event (worked out once per document where it is the
+        same for every stand-in event)."""
+        if not table.same_for_stand_ins:
+            return provisions_factor(self.ctx, scope, self.probe(row).event)
+        kept = self.factors.get(id(scope))
+        if kept is None:
+            kept = self.factors[id(scope)] = provisions_factor(self.ctx, scope, self.probe(row).event)
+        return kept
+
+    def assess(self, scope: Scope, table: _Table, row: _Row) -> _Found | None:
         """The rule as a near miss of this firm, or ``None`` (it does not fit, or would pay nothing)."""
         ctx, amount = self.ctx, row.amount
         env = self.probe(row)
@@ -221,7 +238,10 @@ class _Pass:
                         quiet = ctx.evolve(explain=False)
                         amount = compute_amounts(quiet, (Candidate.new(scope, row.rule, e),))[0].amount
                         break
-        status, factor = provisions_factor(ctx, scope, env.event)
+        if gap:
+            status, factor = provisions_factor(ctx, scope, env.event)
+        else:
+            status, factor = self.probe_factor(scope, table, row)
         if status is Status.excluded:
             return None
         if amount is not None:
@@ -248,7 +268,7 @@ class _Pass:
             for w in rows:
                 if w.id not in done:
                     done.add(w.id)
-                    if (entry := self.assess(scope, w)) is not None:
+                    if (entry := self.assess(scope, table, w)) is not None:
                         found.append(entry)
         return found
 
@@ -262,7 +282,7 @@ class _Pass:
         parts: list[tuple[Scope, _Table, bool, Decimal]] = []
         for scope, table in scopes:
             if table.rows:
-                status, factor = provisions_factor(self.ctx, scope, self.probe(table.rows[0]).event)
+                status, factor = self.probe_factor(scope, table, table.rows[0])
                 if status is not Status.excluded:
                     parts.append((scope, table, status is Status.halved, factor))
         for item, row in _ranked(self.ctx, parts):
