@@ -224,23 +224,19 @@ class _Pass:
     def assess(self, scope: Scope, table: _Table, row: _Row) -> _Found | None:
         """The rule as a near miss of this firm, or ``None`` (it does not fit, or would pay nothing)."""
         ctx, amount = self.ctx, row.amount
-        env = self.probe(row)
-        if row.when is not None and row.when(env.lookup) is False:
+        if row.when is not None and row.when(self.probe(row).lookup) is False:
             return None  # the firm itself does not fit (e.g. not a manufacturer)
         gap = None
         if row.thresholds:
             for e in self.by_type.get(row.event, ()):
                 if scope.in_window(e.date):
-                    seen = FactEnv(ctx, e)
-                    gap = _threshold_gap(ctx, row, seen)
+                    gap = _threshold_gap(ctx, row, FactEnv(ctx, e))
                     if gap:
-                        env = seen
                         quiet = ctx.evolve(explain=False)
                         amount = compute_amounts(quiet, (Candidate.new(scope, row.rule, e),))[0].amount
+                        status, factor = provisions_factor(ctx, scope, e)
                         break
-        if gap:
-            status, factor = provisions_factor(ctx, scope, env.event)
-        else:
+        if not gap:
             status, factor = self.probe_factor(scope, table, row)
         if status is Status.excluded:
             return None
@@ -262,9 +258,10 @@ class _Pass:
         """Rules that may be a gap or a higher level, assessed in full (``done`` records them)."""
         found = []
         for scope, table in scopes:
-            doc_id = scope.document.id
-            rows = [w for etype in self.by_type for w in table.with_thresholds.get(etype, ())]
-            rows += [w for (doc, g) in self.held if doc == doc_id for w in table.by_group.get(g, ())]
+            rows = [w for etype, ws in table.with_thresholds.items() if etype in self.by_type for w in ws]
+            if self.held:
+                doc_id = scope.document.id
+                rows += [w for (doc, g) in self.held if doc == doc_id for w in table.by_group.get(g, ())]
             for w in rows:
                 if w.id not in done:
                     done.add(w.id)
