@@ -89,14 +89,21 @@ def _facts(ctx: Context, read: dict[str, object]) -> dict[str, str]:
     one calculation read many of the same facts (the firm's, for the general provisions): each value is
     formatted once per calculation (by identity: the lines read the same objects)."""
     kinds = ctx.vocab.kinds
-    done = ctx.memo.setdefault("formatted", {})
+    done = ctx.memo.get("formatted")
+    if done is None:
+        done = ctx.memo["formatted"] = {}
     assert isinstance(done, dict)
     out = {}
     for k, v in read.items():
-        text = done.get((k, id(v)))
-        if text is None:
-            text = done[(k, id(v))] = format_value(v, kinds.get(k))  # type: ignore[arg-type]
-        out[k] = text
+        # fact → (the value last formatted for it, its text): a fact with another value here (another
+        # event's, another year's) is formatted and replaces it
+        kept = done.get(k)
+        if kept is not None and kept[0] is v:
+            out[k] = kept[1]
+        else:
+            text = format_value(v, kinds.get(k))  # type: ignore[arg-type]
+            done[k] = (v, text)
+            out[k] = text
     return out
 
 
@@ -111,7 +118,7 @@ def _line(ctx: Context, c: Candidate) -> AwardLine:
     values["status"] = c.status
     values["status_label"] = c.status.label
     values["modifiers"] = list(c.modifiers)
-    values["missing"] = sorted(_label(ctx, m) for m in c.missing)
+    values["missing"] = sorted([_label(ctx, m) for m in c.missing]) if c.missing else []
     values["schedule"] = _schedule(ctx, c, amount, env) if rule.schedule else []
     values["quote"] = list(rule.quote)
     if ctx.explain:

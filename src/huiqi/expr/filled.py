@@ -37,13 +37,7 @@ _GROUPING_FROM: Final = Decimal(10_000)
 
 def format_value(value: Value, kind: str | None = None) -> str:
     """One value for a Chinese reader; ``kind`` (``money``/``percent``/``number``/``plain``) for numbers."""
-    if value is MISSING:
-        return "缺失"
-    if value is None:
-        return "空"
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, Decimal):
+    if isinstance(value, Decimal):  # the usual value, first (MISSING, None, bool are not Decimals)
         if kind == "money":
             return format_money(value)
         if kind == "percent":
@@ -51,6 +45,12 @@ def format_value(value: Value, kind: str | None = None) -> str:
         if kind == "plain":
             return format_decimal(value)
         return format_decimal(value, thousands=kind == "number" or abs(value) >= _GROUPING_FROM)
+    if value is MISSING:
+        return "缺失"
+    if value is None:
+        return "空"
+    if isinstance(value, bool):
+        return "是" if value else "否"
     if isinstance(value, str):
         return f"“{value}”"
     if isinstance(value, date):
@@ -172,8 +172,10 @@ def render_filled(node: Node, values: Evaluation | EnvLike, *, kinds: Kinds | No
     or is a function of the path tuple returning one of those (or ``None``).
     """
     lookup = _ReadEnv(values.read).lookup if isinstance(values, Evaluation) else as_lookup(values)
-    renderer = _FilledRenderer(lookup, kinds)
     template = _template(node)
+    if template is not None and not template[1]:  # no fact to fill in: the formula's own text
+        return template[0][0]
+    renderer = _FilledRenderer(lookup, kinds)
     if template is None:  # a marker inside a literal: render in full
         return renderer.render(node)
     parts, slots = template

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Context, Decimal
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, ROUND_HALF_UP, Context, Decimal
 
 _WIDE = Context(prec=1000, Emax=999_999, Emin=-999_999)
+# ``scaleb`` in this context only moves the exponent: never rounds, never overflows (as ``shift``)
+_EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
 
 
 def shift(value: Decimal, places: int) -> Decimal:
@@ -29,18 +31,14 @@ def format_decimal(value: Decimal, *, thousands: bool = False, places: int | Non
         raise ValueError(f"cannot format non-finite decimal {value}")
     if places is not None:
         value = value.quantize(shift(Decimal(1), -places), rounding=ROUND_HALF_UP, context=_WIDE)
-    text = format(value, "f")
-    sign = ""
-    if text.startswith("-"):
-        sign, text = "-", text[1:]
-    whole, _, fraction = text.partition(".")
-    fraction = fraction.rstrip("0")
-    whole = whole.lstrip("0") or "0"
-    if whole == "0" and not fraction:
-        sign = ""
-    if thousands:
-        whole = f"{int(whole):,}"
-    return sign + whole + ("." + fraction if fraction else "")
+    if not value:  # every zero (-0, 0E+3, 0.000) is "0"
+        return "0"
+    # Positional digits, grouped by ``format`` itself; a non-zero coefficient has no leading zeros, so only
+    # trailing fractional zeros (and a bare point) go.
+    text = format(value, ",f" if thousands else "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
 
 
 def format_money(value: Decimal) -> str:
@@ -50,4 +48,6 @@ def format_money(value: Decimal) -> str:
 
 def format_percent(value: Decimal) -> str:
     """A fraction as a percentage: ``Decimal("0.035")`` → ``3.5%``."""
-    return format_decimal(shift(value, 2)) + "%"
+    if not value.is_finite():
+        raise ValueError(f"cannot shift non-finite decimal {value}")
+    return format_decimal(value.scaleb(2, _EXACT)) + "%"
