@@ -10,12 +10,14 @@ from huiqi.engine.context import Candidate, Context, FactEnv, Scope
 from huiqi.engine.evaluation import value_in
 from huiqi.engine.near import near_misses
 from huiqi.engine.result import (
+    STATUS_LABELS,
     AwardLine,
     CalcResult,
     DocumentScope,
     EventRef,
     FirmRef,
     IgnoredEvent,
+    Status,
     Totals,
     Tranche,
     assemble,
@@ -108,19 +110,18 @@ def _facts(ctx: Context, read: dict[str, object]) -> dict[str, str]:
 
 
 def _line(ctx: Context, c: Candidate) -> AwardLine:
-    rule = c.rule.rule
-    has_amount, values = _fixed(c)
+    _rule, _document, has_amount, fixed, quote, scheduled = _fixed(c)
+    values = dict(fixed)  # the rule's fields (which keep the fields' order), and then the firm's
     amount = int(c.amount) if c.amount is not None and has_amount else None
     env = FactEnv(ctx, c.event)
-    # The fields that differ from firm to firm, into a copy of the rule's (which keeps the fields' order).
     values["event"] = _event_ref(ctx, c.event)
     values["amount_yuan"] = amount
     values["status"] = c.status
-    values["status_label"] = c.status.label
+    values["status_label"] = STATUS_LABELS[c.status]
     values["modifiers"] = list(c.modifiers)
     values["missing"] = sorted([_label(ctx, m) for m in c.missing]) if c.missing else []
-    values["schedule"] = _schedule(ctx, c, amount, env) if rule.schedule else []
-    values["quote"] = list(rule.quote)
+    values["schedule"] = _schedule(ctx, c, amount, env) if scheduled else []
+    values["quote"] = list(quote)
     if ctx.explain:
         formula = c.rule.formula
         values["formula_filled"] = render_filled(formula, env, kinds=ctx.vocab.kind_of) if formula else None
@@ -132,12 +133,16 @@ def _line(ctx: Context, c: Candidate) -> AwardLine:
     return assemble(AwardLine, values)
 
 
-def _fixed(c: Candidate) -> tuple[bool, dict[str, object]]:
-    """Whether the rule's basis has an amount, and a fresh copy of the award line's fields, every one in
-    order, with what the rule and its document say (the same for every firm; the rest as placeholders)."""
-    key = (c.rule, id(c.scope.document))
-    kept = _FIXED.get(key)
-    if kept is None or kept[0] is not c.scope.document:
+_Fixed = tuple[object, object, bool, dict[str, object], tuple[str, ...], bool]
+
+
+def _fixed(c: Candidate) -> _Fixed:
+    """What the award line takes from the rule and its document, the same for every firm: (the compiled rule,
+    the document, whether the basis has an amount, the line's fields, every one in order, the rest as
+    placeholders, the rule's quote, whether it has a schedule). Made once per rule (its pydantic attributes
+    are slow to read)."""
+    kept = _FIXED.get(id(c.rule))
+    if kept is None or kept[0] is not c.rule or kept[1] is not c.scope.document:
         rule, doc_id, meta = c.rule.rule, c.doc_id, c.scope.document.meta
         fields: dict[str, object] = {
             "rule_id": rule.id,
@@ -166,41 +171,43 @@ def _fixed(c: Candidate) -> tuple[bool, dict[str, object]]:
         }
         if len(_FIXED) >= _FIXED_LIMIT:
             _FIXED.clear()
-        kept = _FIXED[key] = (c.scope.document, rule.amount.basis.has_amount, fields)
-    return kept[1], dict(kept[2])
+        kept = _FIXED[id(c.rule)] = (
+            c.rule,
+            c.scope.document,
+            rule.amount.basis.has_amount,
+            fields,
+            tuple(rule.quote),
+            bool(rule.schedule),
+        )
+    return kept
 
 
-# (compiled rule, document identity) → (the document, whether the basis has an amount, the line's fields);
-# the key holds the rule and the value the document, so neither identity is reused
-_FIXED: dict[tuple[object, int], tuple[object, bool, dict[str, object]]] = {}
+# compiled rule identity → what ``_fixed`` gives, which holds the rule (so its id is never reused)
+_FIXED: dict[int, _Fixed] = {}
 _FIXED_LIMIT = 4096
 
 
 def _totals(lines: list[AwardLine]) -> Totals:
-    exact = up_to = at_least = unquantified = non_monetary = 0
+    sums = dict.fromkeys(_TOTALS, 0)
     for line in lines:
-        if not line.status.counts:
+        fields = line.__dict__  # one read of the model instead of three (pydantic's are slow)
+        if fields["status"] not in _COUNTED:
             continue
-        if line.basis is Basis.exact:
-            exact += line.amount_yuan or 0
-        elif line.basis is Basis.up_to:
-            up_to += line.amount_yuan or 0
-        elif line.basis is Basis.at_least:
-            at_least += line.amount_yuan or 0
-        elif line.basis is Basis.unquantified:
-            unquantified += 1
-        else:
-            non_monetary += 1
-    return assemble(
-        Totals,
-        {
-            "exact_yuan": exact,
-            "up_to_yuan": up_to,
-            "at_least_yuan": at_least,
-            "unquantified": unquantified,
-            "non_monetary": non_monetary,
-        },
-    )
+        total, counted = _TOTAL_OF.get(fields["basis"], _NON_MONETARY)
+        sums[total] += 1 if counted else fields["amount_yuan"] or 0
+    return assemble(Totals, sums)  # type: ignore[arg-type]  # (dict is invariant: ints are objects)
+
+
+# the totals, in order; each basis → (the total it adds to, whether it counts lines rather than 元)
+_TOTALS = ("exact_yuan", "up_to_yuan", "at_least_yuan", "unquantified", "non_monetary")
+_TOTAL_OF = {
+    Basis.exact: ("exact_yuan", False),
+    Basis.up_to: ("up_to_yuan", False),
+    Basis.at_least: ("at_least_yuan", False),
+    Basis.unquantified: ("unquantified", True),
+}
+_NON_MONETARY = ("non_monetary", True)
+_COUNTED = frozenset(status for status in Status if status.counts)
 
 
 def _territory(ctx: Context) -> list[str]:
