@@ -73,16 +73,8 @@ def compiled(node: Node) -> Compiled:
     return _entry(node)[1]
 
 
-def recordable(node: Node) -> bool:
-    """Whether an explained evaluation of ``node`` takes the fast path (recording what it reads)."""
-    return _entry(node)[2]
-
-
-def _recorded(node: Node, env: FactEnv) -> Evaluation | None:
+def _recorded(fast: Compiled, env: FactEnv) -> Evaluation | None:
     """The fast path with every lookup recorded; ``None`` where the traced evaluator must answer."""
-    _, fast, recordable = _entry(node)
-    if not recordable:
-        return None
     read: dict[str, Value] = {}
     base = env.lookup
 
@@ -112,8 +104,14 @@ def _known(value: Value, read: dict[str, Value]) -> Evaluation:
 
 def traced(node: Node, env: FactEnv) -> Evaluation:
     """The evaluation with what it read (and, where ``MISSING``, what was missing), whatever the context."""
-    done = _recorded(node, env)
-    return done if done is not None else evaluate_traced(node, env)
+    entry = _COMPILED.get(id(node))
+    if entry is None or entry[0] is not node:
+        entry = _entry(node)
+    if entry[2]:
+        done = _recorded(entry[1], env)
+        if done is not None:
+            return done
+    return evaluate_traced(node, env)
 
 
 def evaluate_in(ctx: Context, node: Node, env: FactEnv) -> Evaluation:
@@ -123,6 +121,27 @@ def evaluate_in(ctx: Context, node: Node, env: FactEnv) -> Evaluation:
     if value is MISSING:
         return evaluate_traced(node, env)
     return _known(value, {})
+
+
+def condition_in(ctx: Context, node: Node, env: FactEnv) -> Evaluation:
+    """``evaluate_in`` for a condition, where a ``False`` may come without what was read (it drops the
+    rule, so what it read is never shown): when explaining, an expression whose lookups cannot be recorded
+    is first tried without tracing (most rules of an event's type are for another level)."""
+    if not ctx.explain:
+        return evaluate_in(ctx, node, env)
+    entry = _COMPILED.get(id(node))
+    if entry is None or entry[0] is not node:
+        entry = _entry(node)
+    if entry[2]:
+        done = _recorded(entry[1], env)
+        if done is not None:
+            return done
+    elif entry[1](env.lookup) is False:
+        return _FALSE
+    return evaluate_traced(node, env)
+
+
+_FALSE = _known(False, {})
 
 
 def value_in(node: Node, env: FactEnv) -> object:

@@ -9,7 +9,7 @@ from huiqi.corpus.load import Corpus
 from huiqi.corpus.models import Document
 from huiqi.corpus.models import Status as DocStatus
 from huiqi.engine.context import Candidate, Context, FactEnv, Scope
-from huiqi.engine.evaluation import evaluate_in, recordable, value_in
+from huiqi.engine.evaluation import condition_in, evaluate_in
 from huiqi.engine.result import Status
 from huiqi.errors import EvaluationError, Source
 from huiqi.expr import MISSING, Evaluation, Node
@@ -85,18 +85,8 @@ def _select(ctx: Context) -> tuple[Scope, ...]:
 
 
 def _condition(ctx: Context, node: Node | None, env: FactEnv) -> Evaluation | None:
-    """A rule's condition: its evaluation, or a plain ``False`` where that is cheaper to find first (a false
-    condition drops the rule, so what it read is never shown). When explaining, an expression whose lookups
-    can be recorded is evaluated once, recorded; any other is first tried without tracing (most rules of an
-    event's type are for another level)."""
-    if node is None:
-        return None
-    if ctx.explain and not recordable(node) and value_in(node, env) is False:
-        return _FALSE
-    return evaluate_in(ctx, node, env)
-
-
-_FALSE = Evaluation(False, frozenset(), frozenset(), {})
+    """A rule's condition: its evaluation, or a plain ``False`` where that is cheaper to find first."""
+    return None if node is None else condition_in(ctx, node, env)
 
 
 def match_events(

@@ -8,10 +8,9 @@ per award. The modifiers it adds say the same for every firm and are made once."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from huiqi.engine.context import Candidate, Context, FactEnv, Scope
 from huiqi.engine.evaluation import traced
@@ -27,8 +26,7 @@ _ONE = Decimal(1)
 _Effect = Literal["exempt", "exclude", "halve"]
 
 
-@dataclass(frozen=True)
-class _Outcome:
+class _Outcome(NamedTuple):  # a tuple: made for every provision a calculation evaluates
     """One provision for one firm and event: exempt, or whether it bites (``MISSING`` when undecided), with
     what that does to an award (``effect``, and the ``modifier`` saying so; ``None``: nothing, or not yet
     known)."""
@@ -52,8 +50,9 @@ def assess_provisions(ctx: Context, c: Candidate) -> Candidate:
     amount, missing, modifiers = c.amount, c.missing, c.modifiers
     read = dict(c.read) if ctx.explain else c.read  # what was read is only shown when explaining
     excluded = halved = False
+    memo, doc_id, event = ctx.memo, c.scope.rules.document, c.event
     for p in c.scope.rules.provisions:
-        outcome = _outcome(ctx, p, c.scope.rules.document, c.event)
+        outcome: _Outcome = memo.get(p) or _outcome(ctx, p, doc_id, event)  # type: ignore[assignment]
         if ctx.explain:
             read.update(outcome.read)
         if outcome.bites is MISSING:
@@ -80,8 +79,9 @@ def provisions_factor(ctx: Context, scope: Scope, event: Event) -> tuple[Status,
     if rules is None:
         return Status.paid, _ONE
     amount, excluded, halved, missing = _ONE, False, False, False
+    memo = ctx.memo
     for p in rules.provisions:
-        outcome = _outcome(ctx, p, rules.document, event)
+        outcome: _Outcome = memo.get(p) or _outcome(ctx, p, rules.document, event)  # type: ignore[assignment]
         missing = missing or outcome.bites is MISSING
         excluded = excluded or outcome.effect == "exclude"
         if outcome.effect == "halve":
@@ -105,11 +105,10 @@ def _outcome(ctx: Context, p: CompiledProvision, doc_id: str, event: Event) -> _
     value: what an expression reads next depends only on what it has read so far). An outcome that read
     any other fact of the event is worked out for each award."""
     memo, day = ctx.memo, event.date
-    found = memo.get(p)  # keys: the provision (an object of the rulebook), with the year or the day
+    # keys: the provision (an object of the rulebook; its callers look that up first), with the year or the day
+    found = memo.get((p, day.year))
     if found is None:
-        found = memo.get((p, day.year))
-        if found is None:
-            found = memo.get((p, day))
+        found = memo.get((p, day))
     if found is not None:
         return found  # type: ignore[return-value]
     outcome = _evaluate(p, doc_id, FactEnv(ctx, event))

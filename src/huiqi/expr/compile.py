@@ -17,11 +17,16 @@ facts are looked up a second time).
     >>> grant(lambda path, index: Decimal(1_500_000))
     Decimal('225000.00')
 
-Each call runs with a private copy of ``DECIMAL_CONTEXT`` as the current decimal context (and restores the
-caller's), so the arithmetic, the functions and even the ``lookup`` see the context they see in
-:func:`evaluate`. The copy is installed as is rather than copied again per call (``localcontext`` would
-cost 0.6 µs, more than many whole evaluations): a ``lookup`` that *changed* the current context in place
-would change it for later calls too. Name-free subtrees (``30%``, ``[1, 2]``, ``800万``) are folded to
+A call that computes (arithmetic, ``abs``, a function other than ``if``, ``coalesce`` and a whole number of
+``years_before``/``years_after``) runs with a private copy of ``DECIMAL_CONTEXT`` as the current decimal
+context (and restores the caller's), so the arithmetic, the functions and even the ``lookup`` see the
+context they see in :func:`evaluate`. The copy is installed as is rather than copied again per call
+(``localcontext`` would cost 0.6 µs, more than many whole evaluations): a ``lookup`` that *changed* the
+current context in place would change it for later calls too. An expression that only reads, compares and
+combines truth values (most conditions) uses no context (comparing and hashing finite ``Decimal`` values
+does not depend on it): it runs in the caller's context, which saves switching it twice per call, and its
+``lookup`` sees the caller's context; a fallback to :func:`evaluate` still runs in ``DECIMAL_CONTEXT``.
+Name-free subtrees (``30%``, ``[1, 2]``, ``800万``) are folded to
 constants at compile time with :func:`evaluate` itself; a subtree whose folding fails is left to fail at
 run time, when (and only if) it is evaluated.
 """
@@ -141,6 +146,25 @@ class Compiled:
         return f"Compiled({self.node!r})"
 
 
+class _ContextFree(Compiled):
+    """A compiled expression that does no arithmetic and calls no function that could (see the module's
+    docstring): the same, without setting the decimal context around each call."""
+
+    __slots__ = ()
+
+    def __call__(self, lookup: Lookup) -> Value:
+        try:
+            return self._fn(lookup)
+        except Exception:
+            return evaluate(self.node, lookup, text=self.text, source=self.source)
+
+    def decide(self, lookup: Lookup) -> Value | None:
+        try:
+            return self._fn(lookup)
+        except Exception:
+            return None
+
+
 def compile_expr(node: Node | str, *, text: str | None = None, source: Source | None = None) -> Compiled:
     """Compile ``node`` (or expression text, parsed first) to a :class:`Compiled` callable.
 
@@ -149,40 +173,49 @@ def compile_expr(node: Node | str, *, text: str | None = None, source: Source | 
     """
     if isinstance(node, str):
         text, node = node, parse(node, source=source)
-    return Compiled(_cached(node), node, text, source)
+    fn, context = _cached(node)
+    return (Compiled if context else _ContextFree)(fn, node, text, source)
 
 
 # -- the cache -------------------------------------------------------------------------------------
 
 _CACHE_SIZE: Final = 4096
-_cache: dict[str, _Fn] = {}
+_cache: dict[str, tuple[_Fn, bool]] = {}
 _cache_lock = Lock()
 
 
-def _cached(node: Node) -> _Fn:
+def _cached(node: Node) -> tuple[_Fn, bool]:
+    """The closure for ``node``, and whether it needs ``DECIMAL_CONTEXT`` as the current context."""
     # Keyed on repr, not on the node: node equality compares numbers by value, and Num(Decimal("1.0"))
     # == Num(Decimal("1")), yet "1.0 + x" and "1 + x" give differently written Decimals. The repr is exact
     # (and leaves out ``pos``, which only error messages use: those come from the fallback).
     key = repr(node)
-    fn = _cache.get(key)
-    if fn is None:
-        fn = _compile(node)
+    found = _cache.get(key)
+    if found is None:
+        part = _part(node)
+        found = (part.fn, part.context)
         with _cache_lock:
             if len(_cache) >= _CACHE_SIZE:
                 _cache.clear()
-            _cache[key] = fn
-    return fn
+            _cache[key] = found
+    return found
 
 
 # -- compilation -----------------------------------------------------------------------------------
 
 
 class _Part(NamedTuple):
-    """A compiled sub-node; ``constant`` is set when the sub-node reads no facts and evaluates cleanly."""
+    """A compiled sub-node; ``constant`` is set when the sub-node reads no facts and evaluates cleanly;
+    ``context``: whether its closures compute with the current decimal context (arithmetic, functions)."""
 
     fn: _Fn
     is_constant: bool = False
     constant: Known = None
+    context: bool = False
+
+
+def _any_context(parts: Sequence[_Part]) -> bool:
+    return any(part.context for part in parts)
 
 
 def _no_facts(path: Path, index: object) -> object:  # pragma: no cover - name-free trees never look up
@@ -194,10 +227,6 @@ def _constant(value: Known) -> _Part:
         return value
 
     return _Part(fn, True, value)
-
-
-def _compile(node: Node) -> _Fn:
-    return _part(node).fn
 
 
 def _part(node: Node) -> _Part:
@@ -218,23 +247,31 @@ def _part(node: Node) -> _Part:
         case Name():
             return _Part(_name(node.path))
         case Index():
-            return _Part(_index(node.target.path, _part(node.index).fn))
+            index = _part(node.index)
+            return _Part(_index(node.target.path, index.fn), context=index.context)
         case ListLit():
-            return _Part(_list([_part(item).fn for item in node.items]))
+            items = [_part(item) for item in node.items]
+            return _Part(_list([item.fn for item in items]), context=_any_context(items))
         case Unary():
-            return _Part(_unary(_part(node.operand).fn))
+            return _Part(_unary(_part(node.operand).fn), context=True)
         case Binary():
-            return _Part(_binary(node.op, _part(node.left), _part(node.right)))
+            return _Part(_binary(node.op, _part(node.left), _part(node.right)), context=True)
         case Compare():
-            return _Part(_compare(node.op, _part(node.left), _part(node.right)))
+            left, right = _part(node.left), _part(node.right)
+            return _Part(_compare(node.op, left, right), context=left.context or right.context)
         case BoolOp():
-            return _Part(_bool_op(node.op == "or", [_part(operand).fn for operand in node.operands]))
+            operands = [_part(operand) for operand in node.operands]
+            fn = _bool_op(node.op == "or", [operand.fn for operand in operands])
+            return _Part(fn, context=_any_context(operands))
         case Not():
-            return _Part(_not(_part(node.operand).fn))
+            operand = _part(node.operand)
+            return _Part(_not(operand.fn), context=operand.context)
         case In():
-            return _Part(_in(_part(node.item).fn, [_part(option) for option in node.options], node.negated))
+            item, options = _part(node.item), [_part(option) for option in node.options]
+            fn = _in(item.fn, options, node.negated)
+            return _Part(fn, context=item.context or _any_context(options))
         case Call():
-            return _Part(_call(node))
+            return _call(node)
     raise TypeError(f"not an expression node: {node!r}")
 
 
@@ -494,25 +531,30 @@ def _in(item: _Fn, options: Sequence[_Part], negated: bool) -> _Fn:
 # -- calls -----------------------------------------------------------------------------------------
 
 
-def _call(node: Call) -> _Fn:
+def _call(node: Call) -> _Part:
+    """A call; ``if``, ``coalesce`` and a whole number of ``years_before``/``years_after`` compute nothing
+    themselves (``context`` is their arguments'), any other function may."""
     spec = FUNCTIONS.get(node.func)
     if spec is None or spec.arity_problem(len(node.args)) is not None:
-        return _always_fails
+        return _Part(_always_fails)  # ``evaluate`` reports it, in its own context
     parts = [_part(arg) for arg in node.args]
     fns = [part.fn for part in parts]
+    context = _any_context(parts)
     if node.func == "if":
-        return _if(*fns)
+        return _Part(_if(*fns), context=context)
     if node.func == "coalesce":
-        return _coalesce(parts)
+        return _Part(_coalesce(parts), context=context)
     if spec.apply_lazy is not None:  # a lazy function added later: leave it to evaluate
-        return _always_fails
+        return _Part(_always_fails)
     if node.func in ("min", "max") and len(fns) == 2:
-        return _extreme2(node.func == "max", fns[0], fns[1], spec)
+        return _Part(_extreme2(node.func == "max", fns[0], fns[1], spec), context=True)
     if node.func == "abs":
-        return _abs(fns[0])
+        return _Part(_abs(fns[0]), context=True)
     if node.func in _YEAR_SHIFTS and parts[1].is_constant:
-        return _shift_years(_YEAR_SHIFTS[node.func], fns[0], parts[1].constant, spec)
-    return _strict(spec, fns)
+        shifted = _shift_years(_YEAR_SHIFTS[node.func], parts[0], parts[1].constant)
+        if shifted is not None:
+            return shifted
+    return _Part(_strict(spec, fns), context=True)
 
 
 def _always_fails(lookup: Lookup) -> Value:
@@ -592,14 +634,15 @@ def _abs(operand: _Fn) -> _Fn:
     return fn
 
 
-def _shift_years(sign: int, day: _Fn, count: Known, spec: FunctionSpec) -> _Fn:
-    """``years_before(event.date, 3)`` / ``years_after``: a constant whole number of years, checked once."""
+def _shift_years(sign: int, day: _Part, count: Known) -> _Part | None:
+    """``years_before(event.date, 3)`` / ``years_after``: a constant whole number of years, checked once
+    (``None`` for any other count)."""
     if not (type(count) is Decimal and count == count.to_integral_value() and -10_000 < count < 10_000):
-        return _strict(spec, [day, _constant(count).fn])
-    years = sign * int(count)
+        return None
+    years, day_fn = sign * int(count), day.fn
 
     def fn(lookup: Lookup) -> Value:
-        value = day(lookup)
+        value = day_fn(lookup)
         if type(value) is date:
             year = value.year + years
             if 1 <= year <= 9999:
@@ -611,7 +654,7 @@ def _shift_years(sign: int, day: _Fn, count: Known, spec: FunctionSpec) -> _Fn:
             return MISSING
         _fallback()  # not a date, or a year out of range
 
-    return fn
+    return _Part(fn, context=day.context)
 
 
 def _strict(spec: FunctionSpec, args: Sequence[_Fn]) -> _Fn:
