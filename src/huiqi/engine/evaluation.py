@@ -26,6 +26,7 @@ from huiqi.expr.ast import (
     Compare,
     DateLit,
     In,
+    Index,
     Name,
     Node,
     Not,
@@ -42,19 +43,32 @@ _NOTHING: frozenset[str] = frozenset()
 _NEW = object.__new__
 _LITERALS = (Num, Str, DateLit, Bool, Null)
 _IN_ORDER = (Name, Unary, Binary, Compare, BoolOp, Not, *_LITERALS)
-# node identity → (node, compiled, whether recording the compiled lookups gives the traced ``read``);
+# node identity → (node, compiled, how a traced evaluation goes: ``_TRACE``, ``_RECORD`` (recording the
+# compiled lookups gives the traced ``read``) or ``_CONSTANT``, and the value of a ``_CONSTANT``);
 # holding the node keeps its id from being reused
-_COMPILED: dict[int, tuple[Node, Compiled, bool]] = {}
+_COMPILED: dict[int, tuple[Node, Compiled, int, Value]] = {}
+_TRACE, _RECORD, _CONSTANT = range(3)
 _DOTTED: dict[tuple[str, ...], str] = {}  # fact path → its name in ``read``
 _PLAIN = frozenset({bool, str, date, Decimal, type(None), type(MISSING)})  # as coerce_value gives them
 
 
-def _entry(node: Node) -> tuple[Node, Compiled, bool]:
+def _entry(node: Node) -> tuple[Node, Compiled, int, Value]:
     entry = _COMPILED.get(id(node))
     if entry is None or entry[0] is not node:
-        recordable = all(_in_order(n) for n in walk(node))
-        entry = _COMPILED[id(node)] = (node, compile_expr(node), recordable)
+        fast, constant = compile_expr(node), None
+        if not any(isinstance(n, Name | Index) for n in walk(node)):
+            # an amount such as ``50万``: no fact read, so its evaluation is the same every time
+            constant = fast.decide(_no_facts)
+        if constant is not None and constant is not MISSING:
+            entry = (node, fast, _CONSTANT, constant)
+        else:
+            entry = (node, fast, _RECORD if all(_in_order(n) for n in walk(node)) else _TRACE, None)
+        _COMPILED[id(node)] = entry
     return entry
+
+
+def _no_facts(path: tuple[str, ...], index: object, /) -> object:  # pragma: no cover - never called
+    raise AssertionError("a name-free expression looked up a fact")
 
 
 def _in_order(n: Node) -> bool:
@@ -107,10 +121,13 @@ def traced(node: Node, env: FactEnv) -> Evaluation:
     entry = _COMPILED.get(id(node))
     if entry is None or entry[0] is not node:
         entry = _entry(node)
-    if entry[2]:
+    how = entry[2]
+    if how == _RECORD:
         done = _recorded(entry[1], env)
         if done is not None:
             return done
+    elif how == _CONSTANT:
+        return _known(entry[3], {})
     return evaluate_traced(node, env)
 
 
@@ -132,10 +149,13 @@ def condition_in(ctx: Context, node: Node, env: FactEnv) -> Evaluation:
     entry = _COMPILED.get(id(node))
     if entry is None or entry[0] is not node:
         entry = _entry(node)
-    if entry[2]:
+    how = entry[2]
+    if how == _RECORD:
         done = _recorded(entry[1], env)
         if done is not None:
             return done
+    elif how == _CONSTANT:
+        return _known(entry[3], {})
     elif entry[1](env.lookup) is False:
         return _FALSE
     return evaluate_traced(node, env)

@@ -37,10 +37,13 @@ def _keep_highest(
 ) -> tuple[Candidate, ...]:
     keys = [key(c) if c.status.counts else None for c in candidates]  # None: not competing
     best: dict[object, Candidate] = {}
+    competing = 0
     for c, k in zip(candidates, keys, strict=True):
-        if k is not None and (k not in best or rank(c) > rank(best[k])):
-            best[k] = c
-    if len(best) == sum(k is not None for k in keys):
+        if k is not None:
+            competing += 1
+            if k not in best or rank(c) > rank(best[k]):
+                best[k] = c
+    if len(best) == competing:
         return candidates  # no two compete
     out = []
     for c, k in zip(candidates, keys, strict=True):

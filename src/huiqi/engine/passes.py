@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from huiqi.corpus.load import Corpus
 from huiqi.corpus.models import Document
@@ -13,6 +14,7 @@ from huiqi.engine.evaluation import condition_in, evaluate_in
 from huiqi.engine.result import Status
 from huiqi.errors import EvaluationError, Source
 from huiqi.expr import MISSING, Evaluation, Node
+from huiqi.expr.ast import Compare, Name, Str
 from huiqi.rules.load import CompiledRule, DocumentRules, Rulebook
 from huiqi.vocab.profile import Event
 
@@ -116,35 +118,74 @@ def match_events(
                     )
                 )
                 continue
-            env = FactEnv(ctx, event)
+            env, level = FactEnv(ctx, event), event.level
             for rule in rules:
+                if rule.where is not None and type(level) is str:
+                    wanted = _LEVELS.get(id(rule.where))
+                    if wanted is None or wanted[0] is not rule.where:
+                        wanted = _level_wanted(rule.where)
+                    if wanted[1] is not None and wanted[1] != level:
+                        continue  # ``event.level == '…'`` of another level: False, whatever it would read
                 candidate = _match(ctx, rule, scope, event, env)
                 if candidate is not None:
                     candidates.append(candidate)
     return tuple(candidates), tuple(ignored)
 
 
+def _level_wanted(where: Node) -> tuple[Node, str | None]:
+    """The level a condition that is exactly ``event.level == '…'`` asks for (most rules of an event type
+    are one level each), else ``None``: kept by the condition's identity (holding the node keeps its id
+    from being reused), for a bounded number of conditions."""
+    level = None
+    if (
+        isinstance(where, Compare)
+        and where.op == "=="
+        and isinstance(where.left, Name)
+        and where.left.path == ("event", "level")
+        and isinstance(where.right, Str)
+    ):
+        level = where.right.value
+    if len(_LEVELS) >= _LEVELS_LIMIT:
+        _LEVELS.clear()
+    wanted = _LEVELS[id(where)] = (where, level)
+    return wanted
+
+
+_LEVELS: dict[int, tuple[Node, str | None]] = {}
+_LEVELS_LIMIT = 4096
+
+
 def _match(ctx: Context, rule: CompiledRule, scope: Scope, event: Event, env: FactEnv) -> Candidate | None:
     where = _condition(ctx, rule.where, env)
-    if where is not None and where.value is False:
-        return None  # another rule's event (another level, another kind)
-    read: dict[str, object] = dict(where.read) if where else {}
-    missing: set[str] = set(where.missing_facts) if where and where.value is MISSING else set()
+    if where is None:
+        read: dict[str, Any] = {}  # ``Any``: the values an evaluation read, and the first-time flag
+        missing = _NO_FACTS
+    else:
+        if where.value is False:
+            return None  # another rule's event (another level, another kind)
+        read = where.read  # made for this evaluation alone: the candidate takes it over
+        missing = where.missing_facts if where.value is MISSING else _NO_FACTS
     if rule.rule.trigger.first_time:
         read["event.first_time"] = env.lookup(("event", "first_time"), None)
         if event.first_time is False:
             return None
         if event.first_time is None:
-            missing.add("event.first_time")
+            missing = missing | {"event.first_time"}
     when = _condition(ctx, rule.when, env)
     if when is not None:
-        read.update(when.read)
         if when.value is False:
             return None
+        read.update(when.read)
         if when.value is MISSING:
-            missing |= when.missing_facts
+            missing = missing | when.missing_facts
     status = Status.needs_info if missing else Status.paid
-    return Candidate.new(scope, rule, event, status=status, missing=frozenset(missing), read=read)
+    return Candidate.new(scope, rule, event, status=status, missing=missing, read=read)
+
+
+_NO_FACTS: frozenset[str] = frozenset()
+
+
+_ZERO = Decimal(0)
 
 
 def compute_amounts(ctx: Context, candidates: tuple[Candidate, ...]) -> tuple[Candidate, ...]:
@@ -155,7 +196,7 @@ def compute_amounts(ctx: Context, candidates: tuple[Candidate, ...]) -> tuple[Ca
             out.append(c)
             continue
         result = evaluate_in(ctx, c.rule.formula, FactEnv(ctx, c.event))
-        read = {**c.read, **result.read}
+        read = {**c.read, **result.read} if result.read else c.read  # (a candidate's read is never changed)
         if result.value is MISSING:
             out.append(
                 c.evolve(status=Status.needs_info, missing=c.missing | result.missing_facts, read=read)
@@ -166,5 +207,5 @@ def compute_amounts(ctx: Context, candidates: tuple[Candidate, ...]) -> tuple[Ca
                     f"金额公式的结果不是数值：{result.value!r}",
                     Source(rule=c.rule.id, field="amount.formula"),
                 )
-            out.append(c.evolve(amount=max(result.value, Decimal(0)), read=read))
+            out.append(c.evolve(amount=max(result.value, _ZERO), read=read))
     return tuple(out)
