@@ -11,6 +11,7 @@ from huiqi.engine.context import Candidate, Context, FactEnv
 from huiqi.engine.evaluation import evaluate_in
 from huiqi.engine.result import Modifier, ModifierKind, Status
 from huiqi.money import yuan
+from huiqi.rules.load import DocumentRules
 from huiqi.rules.models import Group
 from huiqi.vocab.profile import PriorAward
 
@@ -148,17 +149,28 @@ def one_time_awards(ctx: Context, candidates: tuple[Candidate, ...]) -> tuple[Ca
     return _keep_highest(tuple(out), key, reason)
 
 
-def _cap_rules(c: Candidate) -> tuple[str, set[tuple[str, str]]]:
-    """The cap's key and the (article, event type) of every rule that shares it."""
+def _cap_rules(c: Candidate) -> tuple[str, frozenset[tuple[str, str]]]:
+    """The cap's key and the (article, event type) of every rule that shares it: the same for every firm,
+    so kept per document's rules (by identity: the key holds them) and cap key, for a bounded number."""
     cap = c.rule.rule.cumulative_cap
-    assert cap is not None and c.scope.rules is not None
+    rules = c.scope.rules
+    assert cap is not None and rules is not None
     key = cap.key or c.rule.id
-    members = {
-        (r.rule.article, r.rule.trigger.event)
-        for r in c.scope.rules.rules
-        if r.rule.cumulative_cap and (r.rule.cumulative_cap.key or r.id) == key
-    }
+    members = _CAP_MEMBERS.get((rules, key))
+    if members is None:
+        members = frozenset(
+            (r.rule.article, r.rule.trigger.event)
+            for r in rules.rules
+            if r.rule.cumulative_cap and (r.rule.cumulative_cap.key or r.id) == key
+        )
+        if len(_CAP_MEMBERS) >= _CAP_MEMBERS_LIMIT:
+            _CAP_MEMBERS.clear()
+        _CAP_MEMBERS[(rules, key)] = members
     return key, members
+
+
+_CAP_MEMBERS: dict[tuple[DocumentRules, str], frozenset[tuple[str, str]]] = {}
+_CAP_MEMBERS_LIMIT = 4096
 
 
 def cap_window_start(day: date, years: int | None) -> date:
