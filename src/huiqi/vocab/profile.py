@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -17,11 +16,32 @@ from typing import Any
 import yaml
 
 from huiqi.errors import FieldProblem, ProfileError, Source
-from huiqi.vocab.catalogue import EVENT_BASE, EventType, Fact, Vocabulary
-from huiqi.vocab.credit_code import is_valid as credit_code_valid
+from huiqi.vocab.catalogue import Fact, Vocabulary
 from huiqi.vocab.credit_code import problem as credit_code_problem
+from huiqi.vocab.quick import (
+    AS_IS,
+    NUMBERS,
+    QuickCoercer,
+    Tables,
+    options,
+    quick_date,
+    quick_event,
+    tables_for,
+)
+from huiqi.vocab.records import Event, FactValue, PriorAward, Profile
 
-FactValue = str | bool | int | Decimal | dt.date | None
+__all__ = [
+    "PRIOR_AWARD_FIELDS",
+    "TOP_LEVEL",
+    "Event",
+    "FactValue",
+    "PriorAward",
+    "Profile",
+    "coerce",
+    "loads_profile",
+    "parse_profile",
+    "read_profile_file",
+]
 
 TOP_LEVEL = {
     "firm": "企业信息",
@@ -32,45 +52,6 @@ TOP_LEVEL = {
     "as_of": "计算日",
 }
 PRIOR_AWARD_FIELDS = ("document", "article", "event", "subject", "date", "amount")
-
-
-@dataclass(frozen=True)
-class Event:
-    index: int
-    type: str
-    date: dt.date
-    level: str | None = None
-    subject: str | None = None
-    first_time: bool | None = None
-    fields: Mapping[str, Decimal | dt.date] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class PriorAward:
-    document: str
-    article: str
-    event: str | None
-    subject: str | None
-    date: dt.date
-    amount: Decimal
-
-
-@dataclass(frozen=True)
-class Profile:
-    firm: Mapping[str, FactValue]
-    years: Mapping[int, Mapping[str, FactValue]]
-    events: tuple[Event, ...]
-    prior_awards: tuple[PriorAward, ...] = ()
-    as_of: dt.date | None = None
-    description: str | None = None
-
-    @property
-    def name(self) -> str:
-        return str(self.firm.get("name", ""))
-
-    @property
-    def region(self) -> str:
-        return str(self.firm.get("region", ""))
 
 
 class _Collector:
@@ -98,11 +79,6 @@ def _decimal(value: object) -> Decimal | None:
 
 _TRUE = {True, "true", "是", "yes", "y", "1"}
 _FALSE = {False, "false", "否", "no", "n", "0"}
-
-
-def _options(fact: Fact, regions: tuple[str, ...]) -> tuple[str, ...]:
-    """The values an ``enum`` fact allows."""
-    return regions if fact.values_from == "regions" else (fact.values or ())
 
 
 def coerce(fact: Fact, value: object, where: str, out: _Collector, regions: tuple[str, ...]) -> FactValue:
@@ -156,83 +132,11 @@ def coerce(fact: Fact, value: object, where: str, out: _Collector, regions: tupl
             out.add(where, f"统一社会信用代码无效：{wrong}", value)
             return None
     if t == "enum":
-        allowed = _options(fact, regions)
+        allowed = options(fact, regions)
         if text not in allowed:
             out.add(where, f"{fact.label}“{text}”不在可选范围内（可选：{'、'.join(allowed)}）", value)
             return None
     return text
-
-
-# a quick coercer's answer for anything unusual: let ``coerce`` decide (and word what is wrong)
-_AS_IS = object()
-QuickCoercer = Callable[[object], Any]
-
-
-# Quick coercers: what ``coerce`` gives for the values a well-formed profile holds (JSON's ``true``, a whole
-# number, ``"2025-06-30"``, an allowed option, a valid credit code), found without its checks; one is chosen
-# per fact by its type (``_quick_for``), so a value costs one call and no string compares.
-def _quick_bool(value: object) -> Any:
-    return value if type(value) is bool else _AS_IS
-
-
-def _quick_number(value: object) -> Any:
-    if type(value) is int:
-        return Decimal(value) if value >= 0 else _AS_IS
-    if type(value) is float:  # as ``_decimal``: exact digits of its repr
-        number = Decimal(repr(value))
-        return number if number.is_finite() and number >= 0 else _AS_IS
-    return _AS_IS
-
-
-def _quick_date(value: object) -> Any:
-    if type(value) is str and value and value == value.strip():
-        try:
-            return _FROM_ISO(value)
-        except ValueError:
-            pass
-    return _AS_IS
-
-
-_FROM_ISO = dt.date.fromisoformat  # bound once: looking up a class method makes a bound method each time
-
-
-def _quick_string(value: object) -> Any:
-    return value if type(value) is str and value and value == value.strip() else _AS_IS
-
-
-def _quick_credit_code(value: object) -> Any:
-    # a valid code has only upper-case ``ALPHABET`` characters, so it is already stripped and upper-cased
-    return value if type(value) is str and credit_code_valid(value) else _AS_IS
-
-
-def _quick_for(fact: Fact, regions: tuple[str, ...]) -> QuickCoercer:
-    t = fact.type
-    if t == "bool":
-        return _quick_bool
-    if t in ("money", "decimal"):
-        return _quick_number
-    if t == "date":
-        return _quick_date
-    if t == "string":
-        return _quick_string
-    if t == "credit_code":
-        return _quick_credit_code
-    if t == "enum":
-        allowed = frozenset(_options(fact, regions))
-
-        def quick_enum(value: object) -> Any:
-            return value if type(value) is str and value in allowed and value == value.strip() else _AS_IS
-
-        return quick_enum
-    low, high = fact.min, fact.max  # integer
-
-    def quick_integer(value: object) -> Any:
-        # as the former ``_quick``: without a ``min``, a negative whole number passes here (``coerce`` refuses it)
-        if type(value) is int and (low is None or value >= low) and (high is None or value <= high):
-            return value
-        return _AS_IS
-
-    return quick_integer
 
 
 def _mapping(value: object, where: str, label: str, out: _Collector) -> Mapping[Any, Any]:
@@ -244,54 +148,6 @@ def _mapping(value: object, where: str, label: str, out: _Collector) -> Mapping[
         out.add(where, f"{label}应为键值对（字段: 值）", value)
         return {}
     return value
-
-
-class _Tables:
-    """What parsing needs of one vocabulary, worked out once: each fact's quick coercer, by section, and each
-    event type with the quick coercers of the keys its events may have (but ``type``) and its own fields."""
-
-    __slots__ = ("events", "firm", "firm_required", "years")
-
-    def __init__(self, vocab: Vocabulary) -> None:
-        regions = vocab.regions
-        self.firm = {name: _quick_for(fact, regions) for name, fact in vocab.firm_by_name.items()}
-        self.years = {name: _quick_for(fact, regions) for name, fact in vocab.years_by_name.items()}
-        self.firm_required = frozenset(f.name for f in vocab.firm_required)
-        fields = {name: _quick_for(fact, regions) for name, fact in vocab.event_field_by_name.items()}
-        # ``_quick_event`` reads date, level, subject and first_time as EVENT_BASE has them
-        plain = all(vocab.event_field_by_name[f.name] is f for f in EVENT_BASE)
-        self.events = {
-            name: _EventSpec(vocab, e, {k: fields[k] for k in vocab.event_keys[name] if k != "type"}, plain)
-            for name, e in vocab.event_by_name.items()
-        }
-
-
-class _EventSpec:
-    __slots__ = ("allowed", "levels", "name", "own", "plain", "quick")
-
-    def __init__(
-        self, vocab: Vocabulary, etype: EventType, quick: dict[str, QuickCoercer], plain: bool
-    ) -> None:
-        self.name = etype.name
-        self.quick = quick  # each key an event of this type may have, but "type"
-        self.own = frozenset(etype.fields)  # the type's own fields (kept as the event's numbers and dates)
-        self.allowed = vocab.event_keys[etype.name]  # every key an event of this type may have
-        self.levels = frozenset(etype.levels)
-        self.plain = plain  # whether ``_quick_event`` may be tried
-
-
-def _tables(vocab: Vocabulary) -> _Tables:
-    kept = _TABLES.get(id(vocab))
-    if kept is None or kept[0] is not vocab:
-        if len(_TABLES) >= _TABLES_LIMIT:
-            _TABLES.clear()
-        kept = _TABLES[id(vocab)] = (vocab, _Tables(vocab))
-    return kept[1]
-
-
-# id(vocabulary) → (the vocabulary, its tables); the value holds the vocabulary, so its id is not reused
-_TABLES: dict[int, tuple[Vocabulary, _Tables]] = {}
-_TABLES_LIMIT = 64
 
 
 def _facts(
@@ -313,14 +169,14 @@ def _facts(
                 continue
             coercer = quick[key]
         coerced = coercer(value)
-        if coerced is _AS_IS:
+        if coerced is AS_IS:
             coerced = coerce(catalogue[key], value, f"{where}.{key}", out, regions)
         if coerced is not None:
             result[key] = coerced
     return result
 
 
-def _event(i: int, raw: object, vocab: Vocabulary, tables: _Tables, out: _Collector) -> Event | None:
+def _event(i: int, raw: object, vocab: Vocabulary, tables: Tables, out: _Collector) -> Event | None:
     # the field paths (``events[i].key``) are worded only for a problem
     data = raw if type(raw) is dict else _mapping(raw, f"events[{i}]", "事项", out)
     if not data:
@@ -344,12 +200,12 @@ def _event(i: int, raw: object, vocab: Vocabulary, tables: _Tables, out: _Collec
                 unknown.append(key)
             continue
         coerced = coercer(value)
-        if coerced is _AS_IS:
+        if coerced is AS_IS:
             field_fact = vocab.event_field_by_name[key]
             coerced = coerce(field_fact, value, f"events[{i}].{key}", out, vocab.regions)
         if coerced is not None:
             facts[key] = coerced
-            if key in own and isinstance(coerced, _NUMBERS):
+            if key in own and isinstance(coerced, NUMBERS):
                 numbers[key] = coerced
     if unknown:
         allowed = "、".join(sorted(vocab.event_keys[etype.name]))
@@ -383,56 +239,7 @@ def _event(i: int, raw: object, vocab: Vocabulary, tables: _Tables, out: _Collec
     return event
 
 
-def _quick_event(i: int, data: Mapping[Any, Any], spec: _EventSpec) -> Event | None:
-    """What ``_event`` gives for a plainly well-formed event (only its keys; a real date; a level of its type,
-    or none when it has none; text subject; bool first_time; each field's quick value), found without
-    collecting its facts; None for anything else (``_event`` then goes field by field and words problems)."""
-    if not spec.plain or not spec.allowed.issuperset(data):
-        return None
-    date = data.get("date")
-    if type(date) is not str or date != date.strip():
-        return None
-    try:
-        date = _FROM_ISO(date)
-    except ValueError:
-        return None
-    level = data.get("level")
-    if level is None:
-        if spec.levels and "level" not in data:
-            return None
-    elif type(level) is not str or level not in spec.levels or level != level.strip():
-        return None
-    subject = data.get("subject")
-    if subject is not None and (type(subject) is not str or not subject or subject != subject.strip()):
-        return None
-    first = data.get("first_time")
-    if first is not None and type(first) is not bool:
-        return None
-    numbers: dict[str, Decimal | dt.date] = {}
-    if spec.own:
-        own, quick = spec.own, spec.quick
-        for key, value in data.items():
-            if key in own:
-                coerced = quick[key](value)
-                if coerced is _AS_IS:
-                    return None
-                if isinstance(coerced, _NUMBERS):
-                    numbers[key] = coerced
-    event = _NEW(Event)
-    event.__dict__.update(
-        index=i,
-        type=spec.name,
-        date=date,
-        level=level,
-        subject=subject,
-        first_time=first,
-        fields=numbers,
-    )
-    return event
-
-
 _NEW = object.__new__
-_NUMBERS = (Decimal, dt.date)
 
 
 _DATE = Fact(name="date", label="日期", type="date")
@@ -468,7 +275,7 @@ def _prior(i: int, raw: object, out: _Collector) -> PriorAward | None:
 def parse_profile(data: object, vocab: Vocabulary, *, source: str | None = None) -> Profile:
     """A validated ``Profile`` from parsed YAML/JSON data, or ``ProfileError`` listing every bad field."""
     out = _Collector()
-    tables = _tables(vocab)
+    tables = tables_for(vocab)
     regions = vocab.regions
     top = data if type(data) is dict else _mapping(data, "$", "企业档案", out)
     if not _TOP_KEYS.issuperset(top):
@@ -508,10 +315,10 @@ def parse_profile(data: object, vocab: Vocabulary, *, source: str | None = None)
         raw_events = []
     events: list[Event] = []
     for i, raw in enumerate(raw_events):
-        # ``_quick_event`` for a plainly well-formed event, else ``_event`` checks it field by field
+        # ``quick_event`` for a plainly well-formed event, else ``_event`` checks it field by field
         kind = raw.get("type") if type(raw) is dict else None
         spec = tables.events.get(kind) if type(kind) is str else None
-        event = _quick_event(i, raw, spec) if spec is not None else None
+        event = quick_event(i, raw, spec) if spec is not None else None
         if event is None:
             event = _event(i, raw, vocab, tables, out)
         if event is not None:
@@ -522,8 +329,8 @@ def parse_profile(data: object, vocab: Vocabulary, *, source: str | None = None)
         raw_prior = []
     prior = [_prior(i, p, out) for i, p in enumerate(raw_prior)]
     raw_as_of = top.get("as_of")
-    as_of = _quick_date(raw_as_of)
-    if as_of is _AS_IS:
+    as_of = quick_date(raw_as_of)
+    if as_of is AS_IS:
         as_of = coerce(_AS_OF, raw_as_of, "as_of", out, ())
     description = top.get("description")
     if out.problems:
