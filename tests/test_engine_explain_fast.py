@@ -188,3 +188,44 @@ def test_assemble_gives_what_validation_gives() -> None:
         Tranche, {"share": "50%", "milestone": "m", "amount_yuan": 1, "date": None, "due": None}
     )
     assert tranche == Tranche(share="50%", milestone="m", amount_yuan=1)
+
+
+def test_a_whole_award_in_one_tranche_is_shown_as_100_percent() -> None:
+    """A tranche's share reads as the percentage it is: 100% for a share of 1 (not "1%", as the earlier
+    text formatting gave by stripping the zeros of "100")."""
+    from dataclasses import replace
+
+    from huiqi.corpus import get_corpus
+    from huiqi.engine import Context
+    from huiqi.engine.context import Candidate, FactEnv
+    from huiqi.engine.explain import _schedule
+    from huiqi.engine.passes import select_documents
+    from huiqi.rules.load import rulebook_for
+    from huiqi.rules.models import Tranche as RuleTranche
+    from huiqi.vocab import Profile, vocabulary_for
+    from huiqi.vocab.profile import Event
+
+    corpus = get_corpus()
+    book = rulebook_for(corpus)
+    compiled = next(r for d in book.documents.values() for r in d.rules if r.rule.schedule)
+    whole = replace(
+        compiled,
+        rule=compiled.rule.model_copy(
+            update={"schedule": (RuleTranche(share=Decimal(1), milestone="一次拨付"),)}
+        ),
+        tranche_dates=(None,),
+    )
+    profile = Profile(firm={"name": "某公司", "region": "鄞州区"}, years={}, events=())
+    ctx = Context(
+        corpus=corpus,
+        vocab=vocabulary_for(corpus),
+        rulebook=book,
+        profile=profile,
+        as_of=dt.date(2026, 6, 30),
+        include_drafts=True,
+    )
+    scope = next(s for s in select_documents(ctx) if s.rules is not None)
+    event = Event(index=0, type="x", date=dt.date(2026, 1, 1))
+    candidate = Candidate.new(scope, whole, event, amount=Decimal(500_000))
+    (tranche,) = _schedule(ctx, candidate, 500_000, FactEnv(ctx, event))
+    assert (tranche.share, tranche.amount_yuan) == ("100%", 500_000)

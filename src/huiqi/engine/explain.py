@@ -22,7 +22,7 @@ from huiqi.engine.result import (
     Tranche,
     assemble,
 )
-from huiqi.expr import format_value, render_filled
+from huiqi.expr import format_percent, format_value, render_filled
 from huiqi.money import round_yuan
 from huiqi.rules.models import Basis
 from huiqi.vocab.profile import Event
@@ -68,7 +68,7 @@ def _schedule(ctx: Context, c: Candidate, amount: int | None, env: FactEnv) -> l
     for tranche, when in zip(c.rule.rule.schedule, c.rule.tranche_dates, strict=True):
         day = value_in(when, env) if when is not None else None
         day = day if isinstance(day, date) else None
-        share = f"{tranche.share * 100:f}".rstrip("0").rstrip(".") + "%"
+        share = format_percent(tranche.share)
         out.append(
             assemble(
                 Tranche,
