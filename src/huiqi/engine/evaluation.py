@@ -146,6 +146,7 @@ def condition_in(ctx: Context, node: Node, env: FactEnv) -> Evaluation:
     is first tried without tracing (most rules of an event's type are for another level)."""
     if not ctx.explain:
         return evaluate_in(ctx, node, env)
+    # ``traced``'s steps, inlined (a call per condition costs), with the untraced try before the last
     entry = _COMPILED.get(id(node))
     if entry is None or entry[0] is not node:
         entry = _entry(node)

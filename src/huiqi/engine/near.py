@@ -22,10 +22,10 @@ from operator import itemgetter
 
 from huiqi.engine.context import Candidate, Context, FactEnv, Scope
 from huiqi.engine.evaluation import compiled, value_in
-from huiqi.engine.passes import compute_amounts
+from huiqi.engine.passes import compute_amounts, level_asked
 from huiqi.engine.provisions import provisions_factor
 from huiqi.engine.result import NearMiss, Status
-from huiqi.expr import Compare, Compiled, Name, Node, Num, Str, evaluate, format_value, names, walk
+from huiqi.expr import Compare, Compiled, Name, Node, Num, evaluate, format_value, names, walk
 from huiqi.money import round_yuan, wan
 from huiqi.rules.load import CompiledRule, DocumentRules
 from huiqi.rules.models import Group
@@ -70,14 +70,9 @@ def _level_of(rule: CompiledRule) -> str | None:
     if rule.where is None:
         return None
     for node in walk(rule.where):
-        if (
-            isinstance(node, Compare)
-            and node.op == "=="
-            and isinstance(node.left, Name)
-            and node.left.path == ("event", "level")
-            and isinstance(node.right, Str)
-        ):
-            return node.right.value
+        level = level_asked(node)
+        if level is not None:
+            return level
     return None
 
 

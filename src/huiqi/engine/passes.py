@@ -136,15 +136,7 @@ def _level_wanted(where: Node) -> tuple[Node, str | None]:
     """The level a condition that is exactly ``event.level == '…'`` asks for (most rules of an event type
     are one level each), else ``None``: kept by the condition's identity (holding the node keeps its id
     from being reused), for a bounded number of conditions."""
-    level = None
-    if (
-        isinstance(where, Compare)
-        and where.op == "=="
-        and isinstance(where.left, Name)
-        and where.left.path == ("event", "level")
-        and isinstance(where.right, Str)
-    ):
-        level = where.right.value
+    level = level_asked(where)
     if len(_LEVELS) >= _LEVELS_LIMIT:
         _LEVELS.clear()
     wanted = _LEVELS[id(where)] = (where, level)
@@ -153,6 +145,19 @@ def _level_wanted(where: Node) -> tuple[Node, str | None]:
 
 _LEVELS: dict[int, tuple[Node, str | None]] = {}
 _LEVELS_LIMIT = 4096
+
+
+def level_asked(node: Node) -> str | None:
+    """The level ``node`` asks for when it is exactly ``event.level == '…'``, else ``None``."""
+    if (
+        isinstance(node, Compare)
+        and node.op == "=="
+        and isinstance(node.left, Name)
+        and node.left.path == ("event", "level")
+        and isinstance(node.right, Str)
+    ):
+        return node.right.value
+    return None
 
 
 def _match(ctx: Context, rule: CompiledRule, scope: Scope, event: Event, env: FactEnv) -> Candidate | None:
