@@ -54,6 +54,16 @@ def test_two_workers_answer_and_stop_together(tmp_path: Path) -> None:
             assert httpx.get(f"http://127.0.0.1:{port}/api/vocab").status_code == 200
         if shutil.which("ss"):  # the port answers once both workers are ready: ten connections, five each
             assert all(balanced(port) for _ in range(3))  # every time, not by luck
+        # no websocket routes: an upgrade request is answered as HTTP and the connection stays HTTP (upgraded,
+        # it would have left the protocol that tells the main process when a connection closes)
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+            conn.sendall(
+                b"GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+                b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+            )
+            assert read_response(conn).startswith(b"HTTP/1.1 404")
+            conn.sendall(b"GET /api/vocab HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert read_response(conn).startswith(b"HTTP/1.1 200")
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=60) == 0
@@ -163,3 +173,15 @@ def test_listening_socket_refuses_a_taken_port() -> None:
         holder.listen()
         with pytest.raises(OSError):
             listening_socket("127.0.0.1", holder.getsockname()[1])
+
+
+def read_response(conn: socket.socket) -> bytes:
+    """One whole response (by its ``content-length``) read from ``conn``."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += conn.recv(65536) or b""
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))  # type: ignore[union-attr]
+    while len(body) < length:
+        body += conn.recv(65536)
+    return head

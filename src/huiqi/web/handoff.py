@@ -28,7 +28,7 @@ from multiprocessing.process import BaseProcess
 
 import uvicorn
 
-from huiqi.web.protocol import HuiqiHttpProtocol
+from huiqi.web.protocol import WEBSOCKETS, HuiqiHttpProtocol
 
 READY, CLOSED = b"+", b"-"
 _ASKED_TO_STOP = (0, -signal.SIGTERM, -signal.SIGINT)  # exit codes of a worker that stopped when asked
@@ -151,7 +151,7 @@ class Dispatcher:
 
 def serve_handed(channel: socket.socket, app: str) -> None:
     """A worker process: uvicorn with no socket of its own, serving the connections handed to it."""
-    config = uvicorn.Config(app, factory=True, log_level="warning", http=HuiqiHttpProtocol)
+    config = uvicorn.Config(app, factory=True, log_level="warning", http=HuiqiHttpProtocol, ws=WEBSOCKETS)
     server = uvicorn.Server(config)
     with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
         runner.run(_serve(server, channel))

@@ -34,6 +34,10 @@ from huiqi.web import fastlane
 from huiqi.web.turns import turns
 
 ARRIVAL = "huiqi.arrival"
+# uvicorn's ``ws`` setting. The app has no websocket routes, so an upgrade request is answered as plain HTTP
+# (404) on the same connection: upgraded, the connection would leave this protocol, and ``on_lost`` (the
+# worker's count of open connections in ``handoff``) would never be called for it.
+WEBSOCKETS = "none"
 _JSON = b"content-type: application/json\r\n"
 
 

@@ -33,9 +33,9 @@ def run(host: str, port: int, workers: int = 1) -> None:
     import uvicorn
 
     from huiqi.web import handoff
-    from huiqi.web.protocol import HuiqiHttpProtocol
+    from huiqi.web.protocol import WEBSOCKETS, HuiqiHttpProtocol
 
-    options = {"factory": True, "log_level": "warning", "http": HuiqiHttpProtocol}
+    options = {"factory": True, "log_level": "warning", "http": HuiqiHttpProtocol, "ws": WEBSOCKETS}
     if workers == 1:
         uvicorn.run(APP, host=host, port=port, **options)  # type: ignore[arg-type]
         return
