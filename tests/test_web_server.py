@@ -64,6 +64,8 @@ def test_two_workers_answer_and_stop_together(tmp_path: Path) -> None:
             assert read_response(conn).startswith(b"HTTP/1.1 404")
             conn.sendall(b"GET /api/vocab HTTP/1.1\r\nHost: x\r\n\r\n")
             assert read_response(conn).startswith(b"HTTP/1.1 200")
+        # and not with uvicorn's two warnings (the second asks for a WebSocket library the app does not want)
+        assert "upgrade" not in log.read_text(encoding="utf-8").lower()
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=60) == 0

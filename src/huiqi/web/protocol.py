@@ -64,6 +64,11 @@ class HuiqiHttpProtocol(HttpToolsProtocol):
         if self.on_lost is not None:
             self.on_lost()
 
+    def _unsupported_upgrade_warning(self) -> None:
+        """uvicorn warns twice per upgrade request, the second time that a WebSocket library is missing: not
+        so here (``WEBSOCKETS``), so one line, for whoever reads the log at debug level."""
+        self.logger.debug("升级请求（Upgrade）不受支持：本服务没有 WebSocket，按普通 HTTP 应答")
+
     def on_response_complete(self) -> None:
         self._not_before = time.monotonic()
         super().on_response_complete()
