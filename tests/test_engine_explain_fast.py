@@ -185,7 +185,16 @@ def test_assemble_gives_what_validation_gives() -> None:
     made.level = "国家级"  # still an ordinary model: assignment, copies
     assert made.model_copy().level == "国家级"
     tranche = assemble(
-        Tranche, {"share": "50%", "milestone": "m", "amount_yuan": 1, "date": None, "due": None}
+        Tranche,
+        {
+            "share": "50%",
+            "milestone": "m",
+            "amount_yuan": 1,
+            "date": None,
+            "due": None,
+            "paid": None,
+            "paid_on": None,
+        },
     )
     assert tranche == Tranche(share="50%", milestone="m", amount_yuan=1)
 

@@ -127,7 +127,15 @@ def test_tranches_already_paid_are_shown_as_paid(ledger: Ledger) -> None:
         lambda s: annotate(s, calculate(profile, dt.date(2023, 6, 30), include_drafts=True), profile)
     )
     line = next(a for a in result.awards if a.rule_id == "nb-2020-mfg/3/industrial_investment")
-    assert [t.milestone for t in line.schedule] == ["开工〔已拨付 2021-07-15〕", "竣工投产"]
+    assert [t.milestone for t in line.schedule] == ["开工", "竣工投产"]
+    assert [(t.paid, t.paid_on) for t in line.schedule] == [(True, day("2021-07-15")), (False, None)]
+    assert line.ledger_id == award.id
+    from huiqi.cli.calc_cmds import _tranche  # the table's wording (``huiqi calc --ledger``)
+
+    assert _tranche(line.schedule[0]).endswith("，已拨付 2021-07-15")
+    assert "已拨付" not in _tranche(line.schedule[1])
+    others = [a for a in result.awards if a.rule_id != "nb-2020-mfg/3/industrial_investment"]
+    assert all(a.ledger_id is None and all(t.paid is None for t in a.schedule) for a in others)
     assert [t.amount_yuan for t in line.schedule] == [3_900_000, 9_100_000]
 
 

@@ -34,7 +34,8 @@ def _amount(amount: int | None, basis_label: str) -> str:
 def _tranche(t: Tranche) -> str:
     when = f"（{t.date}{'，已到期' if t.due else '，未到期'}）" if t.date else "（日期待定）"
     money = f" {wan(t.amount_yuan)}万元" if t.amount_yuan is not None else ""
-    return f"{t.milestone}{when} {t.share}{money}"
+    paid = f"，已拨付{' ' + str(t.paid_on) if t.paid_on else ''}" if t.paid else ""
+    return f"{t.milestone}{when} {t.share}{money}{paid}"
 
 
 def render(result: CalcResult, explain: bool) -> None:

@@ -80,6 +80,8 @@ def _schedule(ctx: Context, c: Candidate, amount: int | None, env: FactEnv) -> l
                     else None,
                     "date": day,
                     "due": (day <= ctx.as_of) if day else None,
+                    "paid": None,  # the ledger's to say (``ledger.bridge.annotate``)
+                    "paid_on": None,
                 },
             )
         )
@@ -168,6 +170,7 @@ def _fixed(c: Candidate) -> _Fixed:
             "formula": rule.amount.formula,
             "formula_filled": None,
             "facts": {},
+            "ledger_id": None,  # the ledger's to say (``ledger.bridge.annotate``)
         }
         if len(_FIXED) >= _FIXED_LIMIT:
             _FIXED.clear()

@@ -115,6 +115,8 @@ class Tranche(BaseModel):
         None, description="when it falls due, where the profile gives the milestone date"
     )
     due: bool | None = Field(None, description="whether the milestone is reached by the as-of date")
+    paid: bool | None = Field(None, description="whether the ledger records it paid (with --ledger)")
+    paid_on: dt.date | None = Field(None, description="when the ledger records it paid")
 
 
 class AwardLine(BaseModel):
@@ -145,6 +147,7 @@ class AwardLine(BaseModel):
         None, description="the formula with the firm's numbers (with --explain)"
     )
     facts: dict[str, str] = Field({}, description="facts read and their values (with --explain)")
+    ledger_id: int | None = Field(None, description="the ledger's entry for this award (with --ledger)")
 
 
 class NearMiss(BaseModel):

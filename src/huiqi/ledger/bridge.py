@@ -94,8 +94,8 @@ def merge_prior_awards(session: Session, profile: Profile) -> Profile:
 
 
 def annotate(session: Session, result: CalcResult, profile: Profile) -> CalcResult:
-    """A copy of ``result`` saying what the ledger holds for its lines: a tranche already paid shows
-    〔已拨付 date〕 after its milestone, and a note names the ledger entry and its state."""
+    """A copy of ``result`` saying what the ledger holds for its lines: the entry (``ledger_id``), whether each
+    tranche is paid and when (``paid``, ``paid_on``), and a note naming the entry and its state."""
     code = _credit_code(profile)
     awards = _awards(session, [code])
     by_line = {(a.rule_id, a.event_date, a.subject): a for a in awards}
@@ -109,11 +109,9 @@ def annotate(session: Session, result: CalcResult, profile: Profile) -> CalcResu
         schedule = []
         for i, t in enumerate(line.schedule):
             paid = a.tranches[i] if i < len(a.tranches) and a.tranches[i].paid else None
-            if paid is not None:
-                when = f" {paid.paid_on}" if paid.paid_on else ""
-                t = t.model_copy(update={"milestone": f"{t.milestone}〔已拨付{when}〕"})
-            schedule.append(t)
-        lines.append(line.model_copy(update={"schedule": schedule}))
+            update = {"paid": True, "paid_on": paid.paid_on} if paid is not None else {"paid": False}
+            schedule.append(t.model_copy(update=update))
+        lines.append(line.model_copy(update={"schedule": schedule, "ledger_id": a.id}))
         notes.append(
             f"台账 #{a.id}：{line.title}（{a.event_date}）{a.state}，金额 {yuan(a.amount_yuan)} 元，"
             f"已拨付 {yuan(a.paid_yuan)} 元"
