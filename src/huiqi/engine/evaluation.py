@@ -146,20 +146,10 @@ def condition_in(ctx: Context, node: Node, env: FactEnv) -> Evaluation:
     is first tried without tracing (most rules of an event's type are for another level)."""
     if not ctx.explain:
         return evaluate_in(ctx, node, env)
-    # ``traced``'s steps, inlined (a call per condition costs), with the untraced try before the last
-    entry = _COMPILED.get(id(node))
-    if entry is None or entry[0] is not node:
-        entry = _entry(node)
-    how = entry[2]
-    if how == _RECORD:
-        done = _recorded(entry[1], env)
-        if done is not None:
-            return done
-    elif how == _CONSTANT:
-        return _known(entry[3], {})
-    elif entry[1](env.lookup) is False:
+    entry = _entry(node)
+    if entry[2] == _TRACE and entry[1](env.lookup) is False:
         return _FALSE
-    return evaluate_traced(node, env)
+    return traced(node, env)
 
 
 _FALSE = _known(False, {})
