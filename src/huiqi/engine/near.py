@@ -23,7 +23,7 @@ from operator import itemgetter
 from huiqi.engine.context import Candidate, Context, FactEnv, Scope
 from huiqi.engine.evaluation import compiled, value_in
 from huiqi.engine.passes import compute_amounts, level_asked
-from huiqi.engine.provisions import provisions_factor
+from huiqi.engine.provisions import DAY, depends_on, provisions_factor
 from huiqi.engine.result import NearMiss, Status
 from huiqi.expr import Compare, Compiled, Name, Node, Num, evaluate, format_value, names, walk
 from huiqi.money import round_yuan, wan
@@ -120,12 +120,18 @@ def _table(rules: DocumentRules) -> _Table:
             with_thresholds.setdefault(w.event, []).append(w)
         if w.group:
             by_group.setdefault(w.group, []).append(w)
-    read = {path for p in rules.provisions for n in (p.when, p.unless) if n is not None for path in names(n)}
+    read = {
+        ".".join(path)
+        for p in rules.provisions
+        for n in (p.when, p.unless)
+        if n is not None
+        for path in names(n)
+    }
     return _Table(
         tuple(rows),
         {k: tuple(v) for k, v in with_thresholds.items()},
         {k: tuple(v) for k, v in by_group.items()},
-        all(path[0] in ("firm", "year") or path == ("event", "date") for path in read),
+        depends_on(read) <= DAY,
     )
 
 

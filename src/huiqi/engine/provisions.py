@@ -8,6 +8,7 @@ per award. The modifiers it adds say the same for every firm and are made once."
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from functools import cache
 from typing import Literal, NamedTuple
@@ -112,32 +113,32 @@ def _outcome(ctx: Context, p: CompiledProvision, doc_id: str, event: Event) -> _
     if found is not None:
         return found  # type: ignore[return-value]
     outcome = _evaluate(p, doc_id, FactEnv(ctx, event))
-    depends = _depends(outcome.read)
-    if depends == _FIRM:
+    depends = depends_on(outcome.read)
+    if depends == FIRM:
         memo[p] = outcome
-    elif depends == _YEAR:
+    elif depends == YEAR:
         memo[(p, day.year)] = outcome
-    elif depends == _DAY:
+    elif depends == DAY:
         memo[(p, day)] = outcome
     return outcome
 
 
-_FIRM, _YEAR, _DAY, _EVENT = range(4)
+FIRM, YEAR, DAY, EVENT = range(4)
 
 
-def _depends(read: dict[str, Value]) -> int:
-    """What facts read from a ``FactEnv`` depend on: the firm alone, its year's figures, the event's date,
-    or more of the event."""
-    depends = _FIRM
+def depends_on(read: Iterable[str]) -> int:
+    """What the facts read from a ``FactEnv`` (dotted names) depend on: ``FIRM`` alone, its ``YEAR``'s
+    figures, the event's ``DAY``, or more of the ``EVENT`` (in that order: each covers those before it)."""
+    depends = FIRM
     for key in read:
         if key.startswith("firm."):
             continue
         if key.startswith("year."):
-            depends = max(depends, _YEAR)
+            depends = max(depends, YEAR)
         elif key == "event.date":
-            depends = _DAY
+            depends = DAY
         else:
-            return _EVENT
+            return EVENT
     return depends
 
 
